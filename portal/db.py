@@ -1,0 +1,51 @@
+"""The database: one peewee proxy, opened from DATABASE_URL, a connection per request."""
+
+from urllib.parse import urlsplit
+
+from peewee import DatabaseProxy, PostgresqlDatabase
+from playhouse.db_url import connect
+
+from portal.config import ConfigError
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    # Several workers share one file: wait for a lock rather than fail at once.
+    "busy_timeout": 5000,
+    "synchronous": "normal",
+}
+
+
+def open_database(url):
+    """Return an unconnected peewee database for a sqlite:/// or postgresql:// URL."""
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
+            raise ConfigError("DATABASE_URL for SQLite looks like sqlite:////absolute/path.sqlite3")
+        return connect(url, pragmas=SQLITE_PRAGMAS)
+    if scheme in ("postgres", "postgresql"):
+        return connect(url)
+    raise ConfigError(
+        f"DATABASE_URL must start with sqlite:/// or postgresql://, got {scheme or url!r}"
+    )
+
+
+def is_postgresql(database):
+    """Say whether the database (or the proxy's) is PostgreSQL."""
+    return isinstance(getattr(database, "obj", database), PostgresqlDatabase)
+
+
+def init_app(app):
+    """Bind the proxy to the app's database and open a connection per request."""
+    db.initialize(open_database(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _connect():
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(exc):
+        if not db.is_closed():
+            db.close()

@@ -1,0 +1,164 @@
+"""The tables: accounts and their users, the platform's inventory, API keys.
+
+Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
+sources, routing targets) are the primary keys here, so a port request can say "routing 901"
+and mean the same thing the platform does.
+"""
+
+import hashlib
+import secrets
+from datetime import UTC, datetime
+
+from peewee import (
+    BooleanField,
+    CharField,
+    Check,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.db import db
+
+ROLES = ("owner", "staff")
+API_KEY_PREFIX = "pd_"
+
+
+def utcnow():
+    """Return the current UTC time as a naive datetime (how every timestamp is stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class Account(BaseModel):
+    id = IntegerField(primary_key=True)
+    name = CharField(max_length=200)
+    fail_safe_number = CharField(max_length=16, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    # None until a password is set: users that arrive with the inventory cannot sign in yet.
+    password_hash = CharField(max_length=255, null=True)
+    name = CharField(max_length=200)
+    phone = CharField(max_length=16, null=True)
+    role = CharField(max_length=10, constraints=[Check("role IN ('owner', 'staff')")])
+    account = ForeignKeyField(Account, null=True, backref="users", on_delete="RESTRICT")
+    is_active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+    last_login_at = DateTimeField(null=True)
+
+    class Meta:
+        table_name = "users"
+        constraints = [Check("role = 'staff' OR account_id IS NOT NULL")]
+
+    @property
+    def is_staff(self):
+        return self.role == "staff"
+
+    @classmethod
+    def by_email(cls, email):
+        """Return the user with this email (any case), or None."""
+        return cls.get_or_none(cls.email == normalize_email(email))
+
+    def set_password(self, password, method="scrypt"):
+        self.password_hash = generate_password_hash(password, method=method)
+
+    def check_password(self, password):
+        return self.password_hash is not None and check_password_hash(self.password_hash, password)
+
+
+def normalize_email(email):
+    """Return the email as stored: trimmed and lower-case."""
+    return email.strip().lower()
+
+
+class LoginThrottle(BaseModel):
+    """Failed sign-ins per email, kept for emails with no user too (so nothing leaks)."""
+
+    email = CharField(max_length=254, unique=True)
+    failures = IntegerField(default=0)
+    window_started_at = DateTimeField(default=utcnow)
+    locked_until = DateTimeField(null=True)
+
+
+class TrackingSource(BaseModel):
+    id = IntegerField(primary_key=True)
+    account = ForeignKeyField(Account, backref="tracking_sources", on_delete="CASCADE")
+    name = CharField(max_length=200)
+
+
+class RoutingTarget(BaseModel):
+    id = IntegerField(primary_key=True)
+    account = ForeignKeyField(Account, backref="routing_targets", on_delete="CASCADE")
+    name = CharField(max_length=200)
+    kind = CharField(max_length=40)
+    # The number it rings, where it has one (a receiving-number target does).
+    number = CharField(max_length=16, null=True)
+
+
+class ReceivingNumber(BaseModel):
+    account = ForeignKeyField(Account, backref="receiving_numbers", on_delete="CASCADE")
+    number = CharField(max_length=16)
+    name = CharField(max_length=200, default="")
+    active = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("account", "number"), True),)
+
+
+class TrackingNumber(BaseModel):
+    number = CharField(max_length=16, unique=True)
+    account = ForeignKeyField(Account, backref="tracking_numbers", on_delete="CASCADE")
+    tracking_source = ForeignKeyField(TrackingSource, null=True, on_delete="SET NULL")
+    routing_target = ForeignKeyField(RoutingTarget, null=True, on_delete="SET NULL")
+
+
+class ApiKey(BaseModel):
+    """A key for the JSON API; only its SHA-256 is stored, the key is shown once."""
+
+    account = ForeignKeyField(Account, backref="api_keys", on_delete="CASCADE")
+    name = CharField(max_length=200, default="")
+    prefix = CharField(max_length=16)
+    key_hash = CharField(max_length=64, unique=True)
+    created_at = DateTimeField(default=utcnow)
+    last_used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+
+    @classmethod
+    def issue(cls, account, name=""):
+        """Create a key for the account; return (row, the key in clear, never stored)."""
+        secret = secrets.token_urlsafe(32)
+        key = f"{API_KEY_PREFIX}{secret}"
+        row = cls.create(account=account, name=name, prefix=key[:10], key_hash=_digest(key))
+        return row, key
+
+    @classmethod
+    def find_active(cls, key):
+        """Return the unrevoked key row for this clear key, or None."""
+        return cls.get_or_none((cls.key_hash == _digest(key)) & cls.revoked_at.is_null())
+
+
+def _digest(key):
+    # The key is 256 random bits: a fast hash is enough, a slow one only costs every API call.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+TABLES = [
+    Account,
+    User,
+    LoginThrottle,
+    TrackingSource,
+    RoutingTarget,
+    ReceivingNumber,
+    TrackingNumber,
+    ApiKey,
+]

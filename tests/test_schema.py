@@ -1,0 +1,64 @@
+"""Migrations: an empty database gets every table, and applying twice changes nothing."""
+
+import pytest
+
+from portal import create_app
+from portal.db import db, open_database
+from portal.schema import MIGRATIONS_DIR, status, upgrade
+from tests.conftest import make_config
+
+EXPECTED_TABLES = {
+    "account",
+    "api_key",
+    "login_throttle",
+    "receiving_number",
+    "routing_target",
+    "schema_migration",
+    "tracking_number",
+    "tracking_source",
+    "users",
+}
+
+
+def test_upgrade_on_an_empty_database_creates_every_table(empty_database_url):
+    database = open_database(empty_database_url)
+    db.initialize(database)
+    assert database.get_tables() == []
+    migration_files = sorted(p.stem for p in MIGRATIONS_DIR.glob("[0-9]*.py"))
+
+    assert upgrade(db) == migration_files
+    assert set(database.get_tables()) == EXPECTED_TABLES
+    assert [name for name, applied_at in status(db) if applied_at is not None] == migration_files
+
+    assert upgrade(db) == []
+    database.close()
+
+
+def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
+    database = open_database(empty_database_url)
+    db.initialize(database)
+    assert status(db) == [("0001_initial", None)]
+    database.close()
+
+
+def test_the_app_applies_migrations_on_first_start(empty_database_url, tmp_path):
+    create_app(make_config(empty_database_url, tmp_path))
+    database = open_database(empty_database_url)
+    assert set(database.get_tables()) >= EXPECTED_TABLES
+    database.close()
+
+
+def test_auto_migrate_can_be_switched_off(empty_database_url, tmp_path):
+    create_app(make_config(empty_database_url, tmp_path, AUTO_MIGRATE=False))
+    database = open_database(empty_database_url)
+    assert database.get_tables() == []
+    database.close()
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite pragmas; PostgreSQL has neither")
+    with app.app_context():
+        db.connect(reuse_if_open=True)
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
