@@ -1,0 +1,58 @@
+"""PortDesk: the account owners' and staff's portal."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from portal import config as settings
+from portal import db as database
+from portal import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+csrf = CSRFProtect()
+htmx = Htmx()
+
+
+def create_app(config=None):
+    """Build the app: defaults, then the environment, then the `config` dict."""
+    config = dict(config or {})
+    environment = settings.from_environment()
+    instance_path = (
+        config.pop("INSTANCE_PATH", None)
+        or os.environ.get("INSTANCE_PATH")
+        or str(ROOT / "instance")
+    )
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(settings.DEFAULTS)
+    app.config.update(environment)
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config["DATABASE_URL"] = settings.database_url(
+        app.config["DATABASE_URL"], app.instance_path
+    )
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    database.init_app(app)
+    if app.config["AUTO_MIGRATE"]:
+        with database.db.connection_context():
+            schema.upgrade(database.db)
+
+    from portal import accounts, auth, cli, pages, port_requests, queue, web
+
+    web.init_app(app)
+    cli.init_app(app)
+    for blueprint in (auth.bp, pages.bp, port_requests.bp, queue.bp, accounts.bp):
+        app.register_blueprint(blueprint)
+    return app

@@ -1,0 +1,89 @@
+"""What every response shares: security headers and the error pages."""
+
+import pytest
+from flask import abort
+
+from portal import create_app
+from tests.conftest import make_config
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/login", "/static/css/portdesk.css", "/no-such-page"):
+        with client.get(path) as response:
+            headers = response.headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "frame-ancestors 'none'" in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_have_no_inline_script(owner_client):
+    html = owner_client.get("/port-requests/").get_data(as_text=True)
+    assert "<script>" not in html
+    assert '<script src="/static/vendor/htmx-2.0.11/htmx.min.js" defer></script>' in html
+    assert " on" + "click=" not in html
+
+
+def test_body_carries_the_csrf_token_for_htmx(owner_client):
+    html = owner_client.get("/port-requests/").get_data(as_text=True)
+    assert '<body hx-headers=\'{"X-CSRFToken": "' in html
+
+
+def test_signed_in_pages_are_not_cached(owner_client):
+    assert owner_client.get("/port-requests/").headers["Cache-Control"] == "no-store"
+
+
+def test_vendored_htmx_is_served_with_its_licence(client):
+    script = client.get("/static/vendor/htmx-2.0.11/htmx.min.js")
+    assert script.status_code == 200
+    assert b'version:"2.0.11"' in script.data
+    script.close()
+
+
+@pytest.fixture
+def failing_app(database_url, tmp_path):
+    app = create_app(make_config(database_url, tmp_path, PROPAGATE_EXCEPTIONS=False))
+
+    @app.get("/boom/<int:code>")
+    def boom(code):
+        if code == 500:
+            raise RuntimeError("the database caught fire")
+        abort(code)
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("code", "title"),
+    [
+        (400, "Something in that request was wrong"),
+        (403, "You can&#39;t open this page"),
+        (404, "Page not found"),
+        (413, "That upload is too large"),
+        (500, "Something went wrong on our side"),
+    ],
+)
+def test_error_pages_use_the_layout(failing_app, code, title):
+    response = failing_app.test_client().get(f"/boom/{code}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == code
+    assert f'<h1 id="error-title">{title}</h1>' in html
+    assert 'class="site-header"' in html
+    assert "Traceback" not in html
+    assert "caught fire" not in html
+
+
+def test_an_upload_over_the_limit_gets_413(database_url, tmp_path):
+    app = create_app(make_config(database_url, tmp_path, MAX_CONTENT_LENGTH=1024))
+    response = app.test_client().post("/login", data={"email": "x" * 4096, "password": "y"})
+    assert response.status_code == 413
+    assert "That upload is too large" in response.get_data(as_text=True)
+
+
+def test_unknown_page_is_a_404_in_the_layout(client):
+    response = client.get("/nowhere")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
