@@ -1,0 +1,113 @@
+"""In Debian's chromium: the real pages, with CSRF on, under the real Content-Security-Policy."""
+
+import os
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.models import TrackingNumber
+from tests.conftest import OWNER_EMAIL, PASSWORD, STAFF_EMAIL, make_config
+
+CHROMIUM = "/usr/bin/chromium"
+# Headless as root on a machine with no network beyond loopback.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 375, "height": 740}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_server(database_url, tmp_path, owner, staff):
+    app = create_app(make_config(database_url, tmp_path / "live", WTF_CSRF_ENABLED=True))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/run installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
+
+
+def _sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_owner_signs_in_on_a_phone(live_server, phone):
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    assert phone.get_by_role("heading", level=1).inner_text() == "Port requests"
+    assert phone.get_by_role("status").inner_text() == "Signed in as Ann Owner."
+    assert phone.evaluate("htmx.version") == "2.0.11"
+    # Nothing wider than the phone: tables scroll inside their own box.
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert phone.problems == []
+
+
+def test_staff_signs_in_and_out(live_server, phone):
+    _sign_in(phone, live_server, STAFF_EMAIL)
+    assert phone.get_by_role("heading", level=1).inner_text() == "Queue"
+    phone.get_by_role("button", name="Sign out").click()
+    assert phone.get_by_role("heading", level=1).inner_text() == "Sign in"
+    assert phone.get_by_role("status").inner_text() == "You are signed out."
+    assert phone.problems == []
+
+
+def test_next_page_of_tracking_numbers_swaps_in_place(live_server, phone, accounts):
+    TrackingNumber.insert_many(
+        [{"number": f"+1312263{n:04d}", "account": accounts[0]} for n in range(2000, 2150)]
+    ).execute()
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/accounts/4242")
+    phone.evaluate("window.stayedOnThePage = true")
+    phone.get_by_role("navigation", name="Tracking number pages").get_by_text("Next").click()
+    phone.get_by_text("Page 2 of 2").wait_for()
+    assert phone.get_by_text("(312) 263-2100").is_visible()
+    assert phone.url.endswith("/accounts/4242?page=2")
+    # htmx swapped the section; a full navigation would have dropped this variable.
+    assert phone.evaluate("window.stayedOnThePage") is True
+    assert phone.problems == []
+
+
+def test_wrong_password_is_said_in_the_page(live_server, phone):
+    phone.goto(f"{live_server}/login")
+    phone.get_by_label("Email").fill(OWNER_EMAIL)
+    phone.get_by_label("Password").fill("not it")
+    phone.get_by_role("button", name="Sign in").click()
+    assert "do not match" in phone.get_by_role("alert").inner_text()
+    assert phone.problems == []
