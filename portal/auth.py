@@ -37,7 +37,8 @@ class LoginForm(FlaskForm):
 def load_signed_in_user():
     user_id = session.get("user_id")
     g.user = None
-    if user_id is not None:
+    # Static files need no user, and looking one up would cost a query each.
+    if user_id is not None and request.endpoint != "static":
         g.user = User.get_or_none((User.id == user_id) & User.is_active)
         if g.user is None:
             session.clear()

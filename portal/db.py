@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+from flask import request
 from peewee import DatabaseProxy, PostgresqlDatabase
 from playhouse.db_url import connect
 
@@ -43,7 +44,8 @@ def init_app(app):
 
     @app.before_request
     def _connect():
-        db.connect(reuse_if_open=True)
+        if request.endpoint != "static":
+            db.connect(reuse_if_open=True)
 
     @app.teardown_appcontext
     def _close(exc):

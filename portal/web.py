@@ -1,7 +1,8 @@
 """What every response shares: security headers, error pages, template helpers."""
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.numbers import display
@@ -53,7 +54,13 @@ def wants_fragment():
 
 def _error_page(code, detail=None):
     title, advice = ERROR_PAGES.get(code, (f"Error {code}", "Go back and try again."))
-    html = render_template("errors/error.html", code=code, title=title, advice=detail or advice)
+    try:
+        html = render_template("errors/error.html", code=code, title=title, advice=detail or advice)
+    except Exception:
+        # The layout itself failed (the database is down, say): still no traceback, still words.
+        current_app.logger.exception("The error page for %s could not be rendered", code)
+        html = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
+        html += f"<p>{escape(detail or advice)}</p>"
     return html, code
 
 

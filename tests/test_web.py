@@ -87,3 +87,28 @@ def test_unknown_page_is_a_404_in_the_layout(client):
     response = client.get("/nowhere")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_error_page_survives_a_broken_layout(failing_app, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("template store unreachable")
+
+    monkeypatch.setattr("portal.web.render_template", broken)
+    response = failing_app.test_client().get("/boom/500")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "<h1>Something went wrong on our side</h1>" in html
+    assert "unreachable" not in html
+
+
+def test_static_files_open_no_database_connection(client, owner, monkeypatch):
+    from portal.db import db
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a static file asked the database")
+
+    with client.session_transaction() as session:
+        session["user_id"] = owner.id
+    monkeypatch.setattr(db.obj, "connect", refuse)
+    with client.get("/static/css/portdesk.css") as response:
+        assert response.status_code == 200
