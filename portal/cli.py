@@ -12,7 +12,7 @@ from portal import schema
 from portal.db import db
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.inventory import InventoryError, import_inventory, load_inventory
-from portal.models import ROLES, Account, ApiKey, User, normalize_email
+from portal.models import ROLES, Account, ApiKey, User, looks_like_email, normalize_email
 from portal.numbers import InvalidNumber, to_e164
 
 MIN_PASSWORD_LENGTH = 10
@@ -94,7 +94,7 @@ def _password(generate):
 def user_create(email, name, role, account_id, phone, generate_password):
     """Create a user who can sign in; the password is prompted for or generated."""
     email = normalize_email(email)
-    if "@" not in email or email.startswith("@") or email.endswith("@"):
+    if not looks_like_email(email):
         raise click.ClickException(f"{email!r} is not an email address.")
     account = _account_for_role(role, account_id)
     try:

@@ -45,6 +45,7 @@ from portal.models import (
     TrackingNumber,
     TrackingSource,
     User,
+    looks_like_email,
     normalize_email,
 )
 from portal.numbers import InvalidNumber, to_e164
@@ -54,7 +55,6 @@ CHUNK = 500
 # Ids are 32-bit integer columns on PostgreSQL: refuse a larger one here, not at insert time.
 MAX_ID = 2**31 - 1
 KIND = re.compile(r"[a-z][a-z0-9_]*")
-EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 class InventoryError(Exception):
@@ -195,7 +195,7 @@ def _number(value):
 
 def _email(value):
     value = normalize_email(_text(254)(value))
-    if not EMAIL.fullmatch(value):
+    if not looks_like_email(value):
         raise _Bad(f"{value!r} does not look like an email address")
     return value
 

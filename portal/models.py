@@ -6,6 +6,7 @@ and mean the same thing the platform does.
 """
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime
 
@@ -23,6 +24,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from portal.db import db
 
 ROLES = ("owner", "staff")
+EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 API_KEY_PREFIX = "pd_"
 
 
@@ -79,6 +81,11 @@ class User(BaseModel):
 def normalize_email(email):
     """Return the email as stored: trimmed and lower-case."""
     return email.strip().lower()
+
+
+def looks_like_email(email):
+    """Say whether the text has the shape of an email address (one @, a dotted domain)."""
+    return len(email) <= 254 and EMAIL_SHAPE.fullmatch(email) is not None
 
 
 class LoginThrottle(BaseModel):

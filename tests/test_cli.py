@@ -15,38 +15,9 @@ from portal.models import (
     User,
 )
 from tests.conftest import login
+from tests.test_inventory import acme
 
-INVENTORY = {
-    "accounts": [
-        {
-            "id": 4242,
-            "name": "Acme Dental",
-            "fail_safe_number": "+1 312 263 0000",
-            "tracking_sources": [{"id": 501, "name": "Google Ads"}],
-            "routing_targets": [
-                {
-                    "id": 901,
-                    "name": "Front desk",
-                    "kind": "receiving_number",
-                    "number": "(312) 263-0100",
-                },
-                {"id": 902, "name": "Sales queue", "kind": "call_queue"},
-            ],
-            "receiving_numbers": [{"number": "312-263-0100", "name": "Front desk"}],
-            "tracking_numbers": [
-                {"number": "+13122630111", "tracking_source_id": 501, "routing_id": 901}
-            ],
-            "users": [
-                {
-                    "email": "ann@acme.test",
-                    "name": "Ann Owner",
-                    "phone": "312.263.0155",
-                    "role": "owner",
-                }
-            ],
-        }
-    ]
-}
+INVENTORY = {"accounts": [acme()]}
 
 
 def _write(tmp_path, document, name="inventory.json"):
@@ -207,6 +178,7 @@ def test_user_create_with_a_generated_password(runner, client, app):
         (["--role", "owner", "--account", "999"], "No account 999."),
         (["--role", "staff", "--account", "4242"], "Staff work across accounts"),
         (["--role", "owner", "--account", "4242", "--phone", "12"], "--phone '12' is not"),
+        (["--role", "staff", "--email", "ann.acme.test"], "'ann.acme.test' is not an email"),
     ],
 )
 def test_user_create_refuses_bad_input(runner, accounts, arguments, message):
