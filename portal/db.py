@@ -11,10 +11,10 @@ from portal.config import ConfigError
 db = DatabaseProxy()
 
 SQLITE_PRAGMAS = {
+    # First, so that even switching to WAL waits for another worker's lock rather than fail.
+    "busy_timeout": 5000,
     "journal_mode": "wal",
     "foreign_keys": 1,
-    # Several workers share one file: wait for a lock rather than fail at once.
-    "busy_timeout": 5000,
     "synchronous": "normal",
 }
 

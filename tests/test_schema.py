@@ -1,5 +1,7 @@
 """Migrations: an empty database gets every table, and applying twice changes nothing."""
 
+import threading
+
 import pytest
 
 from portal import create_app
@@ -62,3 +64,29 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
         db.connect(reuse_if_open=True)
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
+    """Gunicorn starts its workers together: each runs the upgrade, one applies it."""
+    database = open_database(empty_database_url)
+    db.initialize(database)
+    start = threading.Barrier(6)
+    applied, failures = [], []
+
+    def worker():
+        try:
+            start.wait()
+            with db.connection_context():
+                applied.append(upgrade(db))
+        except Exception as error:  # the assertion below shows what went wrong
+            failures.append(repr(error))
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(applied) == [[]] * 5 + [["0001_initial"]]
+    assert set(database.get_tables()) == EXPECTED_TABLES
+    database.close()
