@@ -7,9 +7,9 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
+from portal import accounts, auth, cli, pages, port_requests, queue, schema, web
 from portal import config as settings
 from portal import db as database
-from portal import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,8 +48,6 @@ def create_app(config=None):
     if app.config["AUTO_MIGRATE"]:
         with database.db.connection_context():
             schema.upgrade(database.db)
-
-    from portal import accounts, auth, cli, pages, port_requests, queue, web
 
     web.init_app(app)
     cli.init_app(app)
