@@ -1,4 +1,4 @@
-"""The tables: accounts and their users, the platform's inventory, API keys.
+"""The tables: accounts and their users, the platform's inventory, number claims, API keys.
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -129,6 +129,21 @@ class TrackingNumber(BaseModel):
     routing_target = ForeignKeyField(RoutingTarget, null=True, on_delete="SET NULL")
 
 
+class NumberClaim(BaseModel):
+    """A number held by a submitted, in-progress or completed port request (any account).
+
+    A row exists only while the claim is active: the request issues add it on submit and delete
+    it when a request is cancelled or rejected. The unique number is what stops two requests
+    from porting the same number.
+    """
+
+    number = CharField(max_length=16, unique=True)
+    account = ForeignKeyField(Account, backref="number_claims", on_delete="CASCADE")
+    # The port request table arrives with the wizard issue, which adds the foreign key.
+    port_request_id = IntegerField(null=True)
+    claimed_at = DateTimeField(default=utcnow)
+
+
 class ApiKey(BaseModel):
     """A key for the JSON API; only its SHA-256 is stored, the key is shown once."""
 
@@ -167,5 +182,6 @@ TABLES = [
     RoutingTarget,
     ReceivingNumber,
     TrackingNumber,
+    NumberClaim,
     ApiKey,
 ]

@@ -13,6 +13,7 @@ EXPECTED_TABLES = {
     "account",
     "api_key",
     "login_throttle",
+    "number_claim",
     "receiving_number",
     "routing_target",
     "schema_migration",
@@ -39,7 +40,7 @@ def test_upgrade_on_an_empty_database_creates_every_table(empty_database_url):
 def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
     database = open_database(empty_database_url)
     db.initialize(database)
-    assert status(db) == [("0001_initial", None)]
+    assert status(db) == [("0001_initial", None), ("0002_number_claims", None)]
     database.close()
 
 
@@ -87,6 +88,6 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
     for thread in threads:
         thread.join()
     assert failures == []
-    assert sorted(applied) == [[]] * 5 + [["0001_initial"]]
+    assert sorted(applied) == [[]] * 5 + [["0001_initial", "0002_number_claims"]]
     assert set(database.get_tables()) == EXPECTED_TABLES
     database.close()
