@@ -7,7 +7,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from portal import accounts, auth, cli, pages, port_requests, queue, schema, web
+from portal import accounts, api, auth, cli, pages, port_requests, queue, schema, web
 from portal import config as settings
 from portal import db as database
 
@@ -43,6 +43,8 @@ def create_app(config=None):
         app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
 
     csrf.init_app(app)
+    # Key-authenticated JSON: no session, no form, so no CSRF token.
+    csrf.exempt(api.bp)
     htmx.init_app(app)
     database.init_app(app)
     if app.config["AUTO_MIGRATE"]:
@@ -51,6 +53,13 @@ def create_app(config=None):
 
     web.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth.bp, pages.bp, port_requests.bp, queue.bp, accounts.bp):
+    for blueprint in (
+        auth.bp,
+        pages.bp,
+        port_requests.bp,
+        queue.bp,
+        accounts.bp,
+        api.bp,
+    ):
         app.register_blueprint(blueprint)
     return app

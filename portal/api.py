@@ -1,0 +1,188 @@
+"""The JSON API: portability checks for the account that owns the API key.
+
+Every answer under /api/ is JSON, errors included: `{"error": {"code": ..., "message": ...}}`.
+"""
+
+import json
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from portal.models import ApiKey, utcnow
+from portal.portability import MAX_ENTRIES, check_portability, numbered, summarize
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Every path under this root answers JSON, even where no API route matches.
+API_ROOT = "/api/"
+# Often enough to tell a live key from a dead one; rarely enough to cost nothing per call.
+LAST_USED_EVERY = timedelta(minutes=1)
+BEARER = 'Bearer realm="PortDesk"'
+# How a message names the JSON type that was sent instead.
+JSON_NAMES = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    bool: "true or false",
+    int: "a number",
+    float: "a number",
+    type(None): "null",
+}
+
+
+class ApiError(Exception):
+    """A request the API refuses, with the status, code and message the caller gets."""
+
+    def __init__(self, status, code, message, headers=None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, headers
+
+
+# No automatic OPTIONS answer and no redirect for a doubled slash: both would not be JSON.
+@bp.post("/portability-checks", provide_automatic_options=False, merge_slashes=False)
+def portability_checks():
+    key = _authenticated_key()
+    texts = _numbers_from_body()
+    results = check_portability(numbered(texts), key.account)
+    counts = summarize(results)
+    summary = {"total": counts.total, "portable": counts.portable, "refused": counts.refused}
+    body = {"results": [result.as_json() for result in results], "summary": summary}
+    # Not jsonify: sorting the keys of 20,000 results costs time and loses the documented order.
+    return Response(json.dumps(body), mimetype="application/json")
+
+
+def _authenticated_key():
+    auth = request.authorization
+    if auth is None or auth.type != "bearer" or not auth.token:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Send your API key in the Authorization header: 'Authorization: Bearer <key>'.",
+            {"WWW-Authenticate": BEARER},
+        )
+    key = ApiKey.find_active(auth.token)
+    if key is None:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "That API key is not valid or has been revoked. Ask Carrier Relations for a new one.",
+            {"WWW-Authenticate": f'{BEARER}, error="invalid_token"'},
+        )
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
+        ApiKey.update(last_used_at=now).where(ApiKey.id == key.id).execute()
+    return key
+
+
+def _numbers_from_body():
+    if not request.is_json:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the body as JSON with 'Content-Type: application/json'.",
+        )
+    try:
+        # Parsed here rather than by get_json(), which answers None both for bad JSON and `null`.
+        body = current_app.json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ApiError(
+            400,
+            "invalid_request",
+            f'The body must be a JSON object like {{"numbers": [...]}}, not {_json_name(body)}.',
+        )
+    if "numbers" not in body:
+        raise ApiError(400, "invalid_request", 'The body has no "numbers": give a list of strings.')
+    texts = body["numbers"]
+    if not isinstance(texts, list):
+        raise ApiError(
+            400,
+            "invalid_request",
+            f'"numbers" must be a list of strings, not {_json_name(texts)}.',
+        )
+    if len(texts) > MAX_ENTRIES:
+        raise ApiError(
+            413,
+            "too_many_numbers",
+            f"Send at most {MAX_ENTRIES:,} numbers per request; this one has {len(texts):,}. "
+            "Split the list.",
+        )
+    for index, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise ApiError(
+                400,
+                "invalid_request",
+                f'"numbers"[{index}] must be a string, not {_json_name(text)}: '
+                'write it in quotes, like "212-736-5000".',
+            )
+    return texts
+
+
+def _json_name(value):
+    return JSON_NAMES.get(type(value), "that")
+
+
+@bp.errorhandler(ApiError)
+def _refused(error):
+    return _error(error.status, error.code, error.message, error.headers)
+
+
+def _http_error(error):
+    if error.code is None or error.code < 400:
+        return error
+    return _error(*_describe(error))
+
+
+# The app's own handlers for one code (the HTML 500 page, the CSRF page) would win over a
+# blueprint handler for all HTTP errors, so answer each code here.
+for _code in default_exceptions:
+    bp.register_error_handler(_code, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
+
+
+@bp.before_app_request
+def _unrouted_as_json():
+    # A URL that matches no route (or not with this method) belongs to no blueprint, so the
+    # blueprint's handlers never see its 404 or 405: answer those here, before the app's pages.
+    error = request.routing_exception
+    if error is not None and error.code >= 400 and _under_api(request.path):
+        return _error(*_describe(error))
+    return None
+
+
+def _under_api(path):
+    return path.startswith(API_ROOT) or path == API_ROOT.rstrip("/")
+
+
+def _describe(error):
+    """Return (status, code, message, headers) for an HTTP error, in the API's words."""
+    if error.code == 404:
+        endpoint = url_for("api.portability_checks")
+        return 404, "not_found", f"No API endpoint here. The API answers at POST {endpoint}.", None
+    if error.code == 405:
+        allowed = sorted(error.valid_methods or ())
+        message = f"{request.method} is not allowed here; use {' or '.join(allowed)}."
+        return 405, "method_not_allowed", message, {"Allow": ", ".join(allowed)}
+    if error.code == 413:
+        limit = request.max_content_length
+        over = f"over the {limit:,}-byte limit" if limit else "too large"
+        message = f"The body is {over}. Send at most {MAX_ENTRIES:,} numbers per request."
+        return 413, "body_too_large", message, None
+    if error.code == 500:
+        message = (
+            "Something went wrong on our side. Nothing was changed: try again in a moment, "
+            "and contact Carrier Relations if it keeps happening."
+        )
+        return 500, "internal_error", message, None
+    code = error.name.lower().replace(" ", "_").replace("'", "")
+    return error.code, code, error.description, None
+
+
+def _error(status, code, message, headers=None):
+    response = jsonify(error={"code": code, "message": message})
+    response.status_code = status
+    if headers:
+        response.headers.update(headers)
+    return response
