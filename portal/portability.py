@@ -144,7 +144,7 @@ def _check_inventory(candidates, account, port_request_id):
     receiving = _receiving_numbers(account, numbers)
     users = _user_numbers(account, numbers)
     tracking = _tracking_numbers(numbers)
-    claimed = _claimed_numbers(numbers, port_request_id)
+    claimed = _claimed_numbers(account, numbers, port_request_id)
     for result in candidates:
         number = result.e164
         if number in receiving:
@@ -209,10 +209,12 @@ def _tracking_numbers(numbers):
     return {number for (number,) in query.tuples()}
 
 
-def _claimed_numbers(numbers, port_request_id):
+def _claimed_numbers(account, numbers, port_request_id):
     query = NumberClaim.select(NumberClaim.number).where(_among(NumberClaim.number, numbers))
     if port_request_id is not None:
         query = query.where(
-            NumberClaim.port_request_id.is_null() | (NumberClaim.port_request_id != port_request_id)
+            NumberClaim.port_request_id.is_null()
+            | (NumberClaim.port_request_id != port_request_id)
+            | (NumberClaim.account != account)
         )
     return {number for (number,) in query.tuples()}
