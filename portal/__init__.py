@@ -7,7 +7,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from portal import accounts, api, auth, cli, pages, port_requests, queue, schema, web
+from portal import accounts, api, auth, checks, cli, pages, port_requests, queue, schema, web
 from portal import config as settings
 from portal import db as database
 
@@ -57,6 +57,7 @@ def create_app(config=None):
         auth.bp,
         pages.bp,
         port_requests.bp,
+        checks.bp,
         queue.bp,
         accounts.bp,
         api.bp,

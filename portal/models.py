@@ -1,4 +1,5 @@
-"""The tables: accounts and their users, the platform's inventory, number claims, API keys.
+"""The tables: accounts and their users, the platform's inventory, number claims and
+uploads, API keys.
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -11,6 +12,7 @@ import secrets
 from datetime import UTC, datetime
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     Check,
@@ -144,6 +146,20 @@ class NumberClaim(BaseModel):
     claimed_at = DateTimeField(default=utcnow)
 
 
+class NumberUpload(BaseModel):
+    """A CSV of numbers an owner uploaded, kept as sent so nothing uploaded is lost.
+
+    The check page re-reads it to filter or download its results; the wizard takes its numbers,
+    with their routing and tracking source ids, to the configure step.
+    """
+
+    account = ForeignKeyField(Account, backref="number_uploads", on_delete="CASCADE")
+    uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    filename = CharField(max_length=255)
+    content = BlobField()
+    created_at = DateTimeField(default=utcnow)
+
+
 class ApiKey(BaseModel):
     """A key for the JSON API; only its SHA-256 is stored, the key is shown once."""
 
@@ -183,5 +199,6 @@ TABLES = [
     ReceivingNumber,
     TrackingNumber,
     NumberClaim,
+    NumberUpload,
     ApiKey,
 ]

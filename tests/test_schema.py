@@ -14,6 +14,7 @@ EXPECTED_TABLES = {
     "api_key",
     "login_throttle",
     "number_claim",
+    "number_upload",
     "receiving_number",
     "routing_target",
     "schema_migration",
@@ -40,7 +41,11 @@ def test_upgrade_on_an_empty_database_creates_every_table(empty_database_url):
 def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
     database = open_database(empty_database_url)
     db.initialize(database)
-    assert status(db) == [("0001_initial", None), ("0002_number_claims", None)]
+    assert status(db) == [
+        ("0001_initial", None),
+        ("0002_number_claims", None),
+        ("0003_number_uploads", None),
+    ]
     database.close()
 
 
@@ -88,6 +93,8 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
     for thread in threads:
         thread.join()
     assert failures == []
-    assert sorted(applied) == [[]] * 5 + [["0001_initial", "0002_number_claims"]]
+    assert sorted(applied) == [[]] * 5 + [
+        ["0001_initial", "0002_number_claims", "0003_number_uploads"]
+    ]
     assert set(database.get_tables()) == EXPECTED_TABLES
     database.close()
