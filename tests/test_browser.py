@@ -111,3 +111,54 @@ def test_wrong_password_is_said_in_the_page(live_server, phone):
     phone.get_by_role("button", name="Sign in").click()
     assert "do not match" in phone.get_by_role("alert").inner_text()
     assert phone.problems == []
+
+
+def test_results_appear_while_the_owner_types(live_server, phone, accounts):
+    TrackingNumber.create(number="+13122630111", account=accounts[1])
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.get_by_role("link", name="Check portability").click()
+    phone.evaluate("window.stayedOnThePage = true")
+    box = phone.get_by_label("Phone numbers")
+    box.press_sequentially("(212) 736-5000\n312-263-0111", delay=20)
+    status = phone.locator("#check-status")
+    # No click: the debounced input sent the text, and the live region says what came back.
+    status.filter(has_text="2 numbers checked: 1 portable, 1 refused.").wait_for()
+    table = phone.get_by_role("table")
+    assert "Already a tracking number on the platform." in table.inner_text()
+    box.press_sequentially(", 416 555 1234", delay=20)
+    status.filter(has_text="3 numbers checked: 1 portable, 2 refused.").wait_for()
+    phone.get_by_role("button", name="Canadian").click()
+    phone.locator("tbody tr").filter(has_text="416").wait_for()
+    assert phone.locator("tbody tr").count() == 1
+    assert phone.evaluate("window.stayedOnThePage") is True
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert phone.problems == []
+
+
+def test_a_csv_upload_is_checked_when_chosen(live_server, phone, tmp_path):
+    upload = tmp_path / "numbers.csv"
+    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/check/")
+    phone.get_by_label("Or upload a CSV file").set_input_files(str(upload))
+    phone.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+    assert "reserved for fiction" in phone.get_by_role("table").inner_text()
+    with phone.expect_download() as download:
+        phone.get_by_role("button", name="Download the results (CSV)").click()
+    assert download.value.suggested_filename == "portability-results.csv"
+    assert "+12127365000" in download.value.path().read_text()
+    assert phone.problems == []
+
+
+def test_the_check_works_without_javascript(live_server, browser):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    _sign_in(page, live_server, OWNER_EMAIL)
+    page.goto(f"{live_server}/check/")
+    page.get_by_label("Phone numbers").fill("(212) 736-5000, 911 555 1234")
+    page.get_by_role("button", name="Check Portability").click()
+    assert page.get_by_role("heading", name="2 numbers checked").is_visible()
+    page.get_by_role("button", name="Not a valid number").click()
+    assert page.locator("tbody tr").count() == 1
+    assert "service code" in page.locator("tbody").inner_text()
+    context.close()
