@@ -67,7 +67,7 @@ def test_posting_without_javascript_shows_the_results_in_the_page(owner_client, 
     assert "Already a tracking number on the platform." in html
     assert "reserved for fiction" in html
     # The line of each problem, and the text as typed, stay on the page.
-    assert '<td class="num">3</td>' in html
+    assert '<td class="num" data-label="Line">3</td>' in html
     assert PORTABLE in html
     assert "HX-Request" in response.headers["Vary"]
 
