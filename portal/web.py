@@ -54,8 +54,10 @@ def wants_fragment():
 
 def _error_page(code, detail=None):
     title, advice = ERROR_PAGES.get(code, (f"Error {code}", "Go back and try again."))
+    # htmx swaps error answers too (see base.html): give it the words, not a whole page.
+    template = "errors/_error.html" if wants_fragment() else "errors/error.html"
     try:
-        html = render_template("errors/error.html", code=code, title=title, advice=detail or advice)
+        html = render_template(template, code=code, title=title, advice=detail or advice)
     except Exception:
         # The layout itself failed (the database is down, say): still no traceback, still words.
         current_app.logger.exception("The error page for %s could not be rendered", code)

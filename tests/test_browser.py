@@ -162,3 +162,17 @@ def test_the_check_works_without_javascript(live_server, browser):
     assert page.locator("tbody tr").count() == 1
     assert "service code" in page.locator("tbody").inner_text()
     context.close()
+
+
+def test_an_upload_over_the_limit_is_explained_in_place(live_server, phone, tmp_path):
+    upload = tmp_path / "huge.csv"
+    upload.write_bytes(b"2127365000\n" * 1_600_000)  # 17.6 MB, over the 16 MB request limit
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/check/")
+    phone.get_by_label("Or upload a CSV file").set_input_files(str(upload))
+    alert = phone.locator("#check-results").get_by_role("alert")
+    alert.wait_for()
+    assert "That upload is too large" in alert.inner_text()
+    assert phone.get_by_role("heading", level=1).inner_text() == "Check portability"
+    # The failed request is logged by the browser as a 413; nothing else may go wrong.
+    assert [p for p in phone.problems if "413" not in p] == []

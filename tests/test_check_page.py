@@ -7,7 +7,16 @@ import re
 
 import pytest
 
-from portal.models import NumberUpload, RoutingTarget, TrackingNumber, TrackingSource
+from portal import create_app
+from portal.models import (
+    Account,
+    NumberUpload,
+    RoutingTarget,
+    TrackingNumber,
+    TrackingSource,
+    User,
+)
+from tests.conftest import OWNER_EMAIL, PASSWORD, login, make_config
 
 PORTABLE = "(212) 736-5000"
 TRACKING = "+13122630111"
@@ -218,3 +227,21 @@ def test_the_reference_lists_this_accounts_ids_only(owner_client, app, inventory
 def test_owners_find_the_check_in_the_navigation(owner_client):
     html = text_of(owner_client.get("/port-requests/"))
     assert 'href="/check/"' in html
+
+
+def test_an_htmx_upload_over_the_request_limit_says_so_in_place(database_url, tmp_path, htmx):
+    app = create_app(make_config(database_url, tmp_path / "small", MAX_CONTENT_LENGTH=4096))
+    with app.app_context():
+        account = Account.create(id=4242, name="Acme Dental")
+        user = User(email=OWNER_EMAIL, name="Ann Owner", role="owner", account=account)
+        user.set_password(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
+        user.save()
+    client = app.test_client()
+    login(client, OWNER_EMAIL)
+    big = csv_file("2127365000\n" * 1000)
+    response = client.post("/check/", data={"csv_file": big}, headers=htmx("check-results"))
+    html = text_of(response)
+    assert response.status_code == 413
+    assert "That upload is too large" in html
+    assert "<html" not in html
+    assert 'role="alert"' in html
