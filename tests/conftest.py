@@ -95,6 +95,21 @@ def database(database_url):
         db.close()
 
 
+@pytest.fixture
+def statements(database, monkeypatch):
+    """Every SQL statement run from now on, in order (to show a lookup is batched)."""
+    db.connect(reuse_if_open=True)
+    seen = []
+    execute_sql = db.obj.execute_sql
+
+    def counting(sql, params=None, *args, **kwargs):
+        seen.append(sql)
+        return execute_sql(sql, params, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", counting)
+    return seen
+
+
 def make_config(database_url, instance_path, **overrides):
     config = {
         "TESTING": True,

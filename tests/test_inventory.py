@@ -4,7 +4,6 @@ import json
 
 import pytest
 
-from portal.db import db
 from portal.inventory import InventoryError, import_inventory, load_inventory
 from portal.models import (
     Account,
@@ -82,20 +81,6 @@ def seeded(database):
     import_inventory(document(globex()))
     User.create(email="sam@portdesk.test", name="Sam Staff", role="staff")
     return snapshot()
-
-
-@pytest.fixture
-def statements(database, monkeypatch):
-    """Every SQL statement run from now on, in order."""
-    seen = []
-    execute_sql = db.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        seen.append(sql)
-        return execute_sql(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", counting)
-    return seen
 
 
 def writes(sql):

@@ -5,7 +5,6 @@ import io
 
 import pytest
 
-from portal.db import db
 from portal.models import Account, RoutingTarget, TrackingSource
 from portal.number_lists import (
     COLUMNS,
@@ -38,20 +37,6 @@ def acme(database):
     RoutingTarget.create(id=901, account=acme, name="Front desk", kind="receiving_number")
     RoutingTarget.create(id=951, account=globex, name="Dispatch", kind="call_queue")
     return acme
-
-
-@pytest.fixture
-def statements(database, monkeypatch):
-    """Every SQL statement run from now on, in order."""
-    seen = []
-    execute_sql = db.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        seen.append(sql)
-        return execute_sql(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", counting)
-    return seen
 
 
 def upload(*lines, account, end="\n", encoding="utf-8"):

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.db import db
 from portal.models import Account, NumberClaim, ReceivingNumber, TrackingNumber, User
 from portal.portability import (
     MAX_ENTRIES,
@@ -241,21 +240,6 @@ def inventory(acme, globex):
     for account, number, request_id in claims:
         NumberClaim.create(account=account, number=number, port_request_id=request_id)
     return acme
-
-
-@pytest.fixture
-def statements(database, monkeypatch):
-    """Every SQL statement run from now on."""
-    db.connect(reuse_if_open=True)
-    seen = []
-    execute_sql = db.obj.execute_sql
-
-    def counting(sql, params=None, *args, **kwargs):
-        seen.append(sql)
-        return execute_sql(sql, params, *args, **kwargs)
-
-    monkeypatch.setattr(db.obj, "execute_sql", counting)
-    return seen
 
 
 def assert_well_formed(result):
