@@ -35,7 +35,7 @@ PORTABLE = "Portable."
 PORTABLE_MOBILE = "Portable. The losing carrier will ask for the account PIN of a mobile number."
 PORTABLE_TOLL_FREE = "Portable: toll-free numbers move by a RespOrg change, not an ordinary port."
 CANADA = (
-    "Canadian numbers can't be ported through this page: "
+    "Canadian numbers can't be ported here: "
     "open a ticket with Carrier Relations and we will port it for you."
 )
 FAIL_SAFE = "This account's fail-safe number: calls fall back to it when routing fails."
