@@ -136,7 +136,9 @@ def _run(form):
 
 
 def _entered(form, account):
-    """Return (entries, where they came from, CSV row problems) for a new file, else the text."""
+    """Return (entries, where they came from, CSV row problems) for a new file, else the text,
+    else (nothing new was given) the upload the page already holds."""
+    held = form.upload.data
     form.upload.data = form.checked_numbers.data = ""
     if _has_file(form):
         upload = form.csv_file.data
@@ -150,18 +152,25 @@ def _entered(form, account):
     if form.numbers.data and form.numbers.data.strip():
         form.checked_numbers.data = form.numbers.data
         return entries_from_text(form.numbers.data), "", []
-    return None, "", []
+    return _reread(form, account, held)
 
 
 def _checked(form, account):
     """Return the same as `_entered`, for what the results on the page were checked from."""
-    stored = _stored_upload(form.upload.data, account)
-    if stored is not None:
-        bulk = read_bulk_csv(bytes(stored.content), account)
-        return bulk.entries, stored.filename, bulk.problems
+    if _stored_upload(form.upload.data, account) is not None:
+        return _reread(form, account, form.upload.data)
     if form.checked_numbers.data and form.checked_numbers.data.strip():
         return entries_from_text(form.checked_numbers.data), "", []
     return _entered(form, account)
+
+
+def _reread(form, account, upload_id):
+    stored = _stored_upload(upload_id, account)
+    if stored is None:
+        return None, "", []
+    form.upload.data = str(stored.id)
+    bulk = read_bulk_csv(bytes(stored.content), account)
+    return bulk.entries, stored.filename, bulk.problems
 
 
 def _has_file(form):

@@ -245,3 +245,23 @@ def test_an_htmx_upload_over_the_request_limit_says_so_in_place(database_url, tm
     assert "That upload is too large" in html
     assert "<html" not in html
     assert 'role="alert"' in html
+
+
+def test_the_button_again_after_an_upload_rechecks_the_kept_file(owner_client, app, inventory):
+    # Without JavaScript the file box is empty after the results page: the upload is not lost.
+    check(owner_client, csv_file=csv_file(f"{PORTABLE}\n{TRACKING}\n"))
+    with app.app_context():
+        upload_id = NumberUpload.get().id
+    html = text_of(check(owner_client, upload=str(upload_id), numbers=""))
+    assert "2 numbers checked from numbers.csv" in html
+    with app.app_context():
+        assert NumberUpload.select().count() == 1
+
+
+def test_typed_numbers_win_over_the_kept_upload(owner_client, app, inventory):
+    check(owner_client, csv_file=csv_file(f"{PORTABLE}\n{TRACKING}\n"))
+    with app.app_context():
+        upload_id = NumberUpload.get().id
+    html = text_of(check(owner_client, upload=str(upload_id), numbers="646 555 1234"))
+    assert "1 number checked" in html
+    assert "numbers.csv" not in html
