@@ -128,7 +128,7 @@ def _run(form):
         return None
     if entries is None:
         # An emptied text box while typing clears the results; a click on the button explains.
-        if request.headers.get("HX-Trigger") != form.numbers.id:
+        if not (request.htmx and request.htmx.trigger == form.numbers.id):
             form.numbers.errors = ["Enter at least one number, or upload a CSV file."]
         return None
     reason = form.reason.data if form.reason.data in FILTERS else ""
