@@ -14,6 +14,7 @@ from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.inventory import InventoryError, import_inventory, load_inventory
 from portal.models import ROLES, Account, ApiKey, User, looks_like_email, normalize_email
 from portal.numbers import InvalidNumber, to_e164
+from portal.uploads import uploads_cli
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -155,5 +156,6 @@ def api_key_create(account_id, name):
 
 def init_app(app):
     """Register the commands on the app's `flask` CLI."""
-    for command in (db_cli, inventory_cli, user_cli, api_key_cli, seed_demo_command):
+    commands = (db_cli, inventory_cli, user_cli, api_key_cli, uploads_cli, seed_demo_command)
+    for command in commands:
         app.cli.add_command(command)
