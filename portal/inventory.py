@@ -28,16 +28,19 @@ How a document is applied:
 - All of it runs in one transaction. Rows are compared before writing, so re-importing the same
   document writes nothing. Reads and writes are batched by CHUNK rows, so 100,000 tracking
   numbers take a few hundred statements.
+- Imports run one at a time: a second one waits up to LOCK_WAIT_MS for the first to commit, then
+  reads what it stored; if the wait runs out it is refused and stores nothing.
 """
 
 import json
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 
-from peewee import IntegrityError
+from peewee import IntegrityError, OperationalError
 
-from portal.db import db
+from portal.db import SQLITE_PRAGMAS, db, is_postgresql
 from portal.models import (
     Account,
     ReceivingNumber,
@@ -55,6 +58,10 @@ CHUNK = 500
 # Ids are 32-bit integer columns on PostgreSQL: refuse a larger one here, not at insert time.
 MAX_ID = 2**31 - 1
 KIND = re.compile(r"[a-z][a-z0-9_]*")
+# How long an import waits for another to finish: SQLite's busy_timeout, and the same on PostgreSQL.
+LOCK_WAIT_MS = SQLITE_PRAGMAS["busy_timeout"]
+# The PostgreSQL advisory lock that imports take in turn ("PORT" in ASCII).
+IMPORT_LOCK = 0x504F5254
 
 
 class InventoryError(Exception):
@@ -124,7 +131,7 @@ def import_inventory(data, dry_run=False):
     problems = []
     accounts = _clean_document(data, problems)
     try:
-        with db.atomic() as transaction:
+        with _one_import_at_a_time() as transaction:
             stored = _load_stored(accounts)
             _check(accounts, stored, problems)
             if problems:
@@ -136,7 +143,39 @@ def import_inventory(data, dry_run=False):
         # Another import or an edit committed between our reads and writes: the schema caught it.
         problem = f"the stored inventory changed during the import; nothing was stored ({exc})"
         raise InventoryError([problem]) from exc
+    except OperationalError as exc:
+        if not _lock_timed_out(exc):
+            raise
+        problem = (
+            f"another import was still writing after {LOCK_WAIT_MS / 1000:g} seconds; "
+            "run this import again when it has finished"
+        )
+        raise InventoryError([problem]) from None
     return summary
+
+
+@contextmanager
+def _one_import_at_a_time():
+    """Begin a transaction holding the write lock, so that a second import waits for the first
+    to commit and then reads what it stored, instead of failing halfway through.
+
+    SQLite: BEGIN IMMEDIATE, waiting busy_timeout. PostgreSQL: a transaction-scoped advisory lock,
+    waiting lock_timeout (the inventory stays readable meanwhile, as in SQLite's WAL mode).
+    """
+    if not is_postgresql(db):
+        with db.atomic(lock_type="IMMEDIATE") as transaction:
+            yield transaction
+        return
+    with db.atomic() as transaction:
+        db.execute_sql(f"SET LOCAL lock_timeout = {int(LOCK_WAIT_MS)}")
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (IMPORT_LOCK,))
+        yield transaction
+
+
+def _lock_timed_out(error):
+    # SQLite: "database is locked"; PostgreSQL: "canceling statement due to lock timeout".
+    text = str(error)
+    return "database is locked" in text or "lock timeout" in text
 
 
 # Checking one value: each returns the value as stored or raises _Bad saying what is wrong.

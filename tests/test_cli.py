@@ -1,9 +1,12 @@
 """The operator commands: schema, inventory import, demo, users, API keys."""
 
 import json
+import threading
 
 import pytest
 
+from portal import create_app, inventory
+from portal.db import SQLITE_PRAGMAS, db
 from portal.demo import DEMO_OWNER_EMAIL, DEMO_PASSWORD, DEMO_STAFF_EMAIL
 from portal.models import (
     Account,
@@ -14,8 +17,8 @@ from portal.models import (
     TrackingSource,
     User,
 )
-from tests.conftest import login
-from tests.test_inventory import acme
+from tests.conftest import login, make_config
+from tests.test_inventory import acme, document, pausing_after_reads
 
 INVENTORY = {"accounts": [acme()]}
 
@@ -78,6 +81,44 @@ def test_a_refused_file_names_the_place_and_stores_nothing(app, runner, tmp_path
         in result.output
     )
     assert _counts(app) == [0, 0, 0, 0, 0, 0]
+
+
+def test_an_import_while_another_runs_too_long_is_refused_in_one_line(
+    database_url, tmp_path, monkeypatch
+):
+    monkeypatch.setitem(SQLITE_PRAGMAS, "busy_timeout", 200)
+    monkeypatch.setattr(inventory, "LOCK_WAIT_MS", 200)
+    app = create_app(make_config(database_url, tmp_path / "instance"))
+    other_has_read, other_may_finish = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        if threading.current_thread() is not threading.main_thread():
+            other_has_read.set()
+            other_may_finish.wait(10)
+
+    pausing_after_reads(monkeypatch, hold_the_lock)
+
+    def other_import():
+        with db.connection_context():
+            inventory.import_inventory(document(acme()))
+
+    other = threading.Thread(target=other_import)
+    other.start()
+    assert other_has_read.wait(10)
+    try:
+        result = app.test_cli_runner().invoke(
+            args=["inventory", "import", str(_write(tmp_path, INVENTORY))]
+        )
+    finally:
+        other_may_finish.set()
+        other.join()
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Refused inventory.json: nothing was imported.\n"
+        "  another import was still writing after 0.2 seconds; "
+        "run this import again when it has finished\n"
+    )
 
 
 def test_malformed_json_is_refused_with_its_line(app, runner, tmp_path):

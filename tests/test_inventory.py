@@ -1,10 +1,14 @@
 """Importing the platform's inventory: what is stored, what is refused and why (no Flask)."""
 
 import json
+import threading
+import time
 
 import pytest
 
-from portal.inventory import InventoryError, import_inventory, load_inventory
+from portal import inventory
+from portal.db import db
+from portal.inventory import ImportSummary, InventoryError, import_inventory, load_inventory
 from portal.models import (
     Account,
     ReceivingNumber,
@@ -13,6 +17,7 @@ from portal.models import (
     TrackingSource,
     User,
 )
+from tests.conftest import ON_POSTGRES
 
 INVENTORY = [Account, TrackingSource, RoutingTarget, ReceivingNumber, TrackingNumber, User]
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -603,3 +608,82 @@ def test_large_inventory_takes_a_bounded_number_of_statements(database, statemen
     )
     assert len(writes(statements)) == 10_000 // 500
     assert len(statements) < 200
+
+
+# Two imports at once (two operators, or cron and an operator).
+
+
+def pausing_after_reads(monkeypatch, pause):
+    """Make each import call `pause()` inside its transaction, once it has read the stored rows."""
+    load_stored = inventory._load_stored
+
+    def reading_then_pausing(accounts):
+        stored = load_stored(accounts)
+        pause()
+        return stored
+
+    monkeypatch.setattr(inventory, "_load_stored", reading_then_pausing)
+
+
+def test_imports_at_the_same_moment_run_one_after_the_other(database, monkeypatch):
+    # Both linger after reading: before the fix both read an empty inventory and then both wrote,
+    # and the second failed halfway (SQLite: "database is locked"; PostgreSQL: a unique index).
+    pausing_after_reads(monkeypatch, lambda: time.sleep(0.3))
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def run():
+        start.wait()
+        try:
+            with db.connection_context():
+                outcomes.append(import_inventory(document(acme())))
+        except Exception as error:  # the assertion below shows it
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [type(outcome) for outcome in outcomes] == [ImportSummary] * 2, outcomes
+    # The second waited for the first to commit, then found everything already stored.
+    assert [outcome.changed for outcome in outcomes] == [True, False]
+    assert outcomes[1].tracking_numbers == inventory.Counts(unchanged=2)
+    assert len(rows(TrackingNumber)) == 2
+
+
+def test_an_import_that_waits_too_long_is_refused_and_stores_nothing(database, monkeypatch):
+    monkeypatch.setattr(inventory, "LOCK_WAIT_MS", 200)
+    if not ON_POSTGRES:
+        db.execute_sql("PRAGMA busy_timeout = 200")  # this thread's connection
+    first_has_read, second_is_done = threading.Event(), threading.Event()
+
+    def hold_the_lock():
+        if threading.current_thread() is not threading.main_thread():
+            first_has_read.set()
+            second_is_done.wait(10)
+
+    pausing_after_reads(monkeypatch, hold_the_lock)
+    first = []
+
+    def run_first():
+        with db.connection_context():
+            first.append(import_inventory(document(acme())))
+
+    thread = threading.Thread(target=run_first)
+    thread.start()
+    assert first_has_read.wait(10)
+    try:
+        with pytest.raises(InventoryError) as refused:
+            import_inventory(document(globex()))
+    finally:
+        second_is_done.set()
+        thread.join()
+
+    assert refused.value.problems == [
+        "another import was still writing after 0.2 seconds; "
+        "run this import again when it has finished"
+    ]
+    assert first[0].accounts.created == 1
+    assert [account.id for account in Account.select()] == [4242]
