@@ -1,17 +1,24 @@
-"""Check portability: the owner's live check, its CSV downloads and the bulk-import template."""
+"""Check portability: the owner's live check, its CSV downloads and the bulk-import template.
 
+`run_check` is the component: it takes a `CheckForm` (or a form with the same fields), the
+account, the user and whether to re-check what the page already shows, and returns a `Report`.
+The port request wizard reuses it with its own URLs for `_results.html`.
+"""
+
+import re
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, g, render_template, request
+from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length
+from wtforms import HiddenField, SubmitField, TextAreaField
+from wtforms.validators import Length, ValidationError
 
 from portal.auth import role_required
 from portal.models import NumberUpload
 from portal.number_lists import (
     CSV_MAX_BYTES,
+    BulkUpload,
     NumberListError,
     entries_from_text,
     read_bulk_csv,
@@ -20,6 +27,7 @@ from portal.number_lists import (
     template_csv,
 )
 from portal.portability import REASONS, check_portability, summarize
+from portal.uploads import keep_upload
 from portal.web import wants_fragment
 
 bp = Blueprint("checks", __name__, url_prefix="/check")
@@ -27,6 +35,16 @@ bp = Blueprint("checks", __name__, url_prefix="/check")
 RESULTS_SHOWN = 500
 TEXT_MAX_CHARS = 1_000_000
 FILTERS = {"portable": "Portable", "refused": "Refused", **REASONS}
+# A stored id as this page writes it: ASCII digits, few enough for any database's integer.
+STORED_ID = re.compile(r"[0-9]{1,18}")
+OUT_OF_DATE = "This page is out of date: check the numbers again."
+TYPED = "the numbers you typed"
+
+
+def stored_id(form, field):
+    """Refuse a hidden id this page could not have written (a stale or edited page)."""
+    if field.data and not STORED_ID.fullmatch(field.data):
+        raise ValidationError(OUT_OF_DATE)
 
 
 class CheckForm(FlaskForm):
@@ -39,9 +57,10 @@ class CheckForm(FlaskForm):
     csv_file = FileField("Or upload a CSV file")
     # What the results on the page were checked from (a stored upload, or the text), so the
     # filters and the download re-read exactly that, whatever has been typed or chosen since.
-    upload = HiddenField()
+    upload = HiddenField(validators=[stored_id])
     checked_numbers = HiddenField(validators=[Length(max=TEXT_MAX_CHARS)])
     reason = HiddenField()
+    remove_upload = SubmitField("Remove the file")
 
 
 @dataclass
@@ -49,12 +68,17 @@ class Report:
     """A check's results, and the slice of them the page shows."""
 
     results: list
-    source: str
-    problems: list = field(default_factory=list)
+    source: str  # the uploaded file's name, or TYPED
+    bulk: BulkUpload | None = None  # what the upload's rows asked for, with their problems
     reason: str = ""
+    unchecked_text: bool = False  # the box holds numbers, but the file was checked
+    problems: list = field(init=False)
 
     def __post_init__(self):
         self.summary = summarize(self.results)
+        self.problems = self.bulk.problems if self.bulk else []
+        # Each row's id problems, so the row itself never says a plain "Portable".
+        self.row_problems = self.bulk.problems_by_row() if self.bulk else {}
         self.matching = [r for r in self.results if _matches(r, self.reason)]
         self.shown = self.matching[:RESULTS_SHOWN]
 
@@ -67,26 +91,33 @@ def _matches(result, reason):
     return not reason or result.reason == reason
 
 
+@bp.app_template_filter("count")
+def count_filter(number):
+    """Format a count with thousands separators: 20,000."""
+    return f"{number:,}"
+
+
 @bp.route("/", methods=["GET", "POST"])
 @role_required("owner")
 def check():
     form = CheckForm()
-    report = _run(form) if request.method == "POST" else None
-    context = {"form": form, "report": report, "filters": FILTERS}
-    if wants_fragment():
-        return render_template("checks/_fragment.html", **context)
-    return render_template("checks/index.html", account=g.user.account, **context)
+    report = None
+    if request.method == "POST":
+        again = "reason" in request.form
+        typing = request.htmx.trigger == form.numbers.id if request.htmx else False
+        report = run_check(form, g.user.account, g.user, again=again, typing=typing)
+    return _page(form, report)
 
 
 @bp.post("/results.csv")
 @role_required("owner")
 def results_download():
     form = CheckForm()
-    report = _run(form)
+    report = run_check(form, g.user.account, g.user, again=True)
     if report is None:
-        context = {"form": form, "report": None, "filters": FILTERS}
-        return render_template("checks/index.html", account=g.user.account, **context)
-    return _csv_download(results_csv(report.results), "portability-results.csv")
+        return _page(form, report)
+    csv_text = results_csv(report.results, report.bulk)
+    return _csv_download(csv_text, "portability-results.csv")
 
 
 @bp.get("/template.csv")
@@ -102,6 +133,22 @@ def reference_download():
     return _csv_download(reference_csv(account), f"portdesk-account-{account.id}-ids.csv")
 
 
+def _page(form, report):
+    """Render the page, or for htmx the fragment; a form this page did not write is a 400."""
+    context = {
+        "form": form,
+        "report": report,
+        "filters": FILTERS,
+        "check_url": url_for("checks.check"),
+        "download_url": url_for("checks.results_download"),
+    }
+    if wants_fragment():
+        # htmx swaps only 2xx answers into place by default: problems come with a 200.
+        return render_template("checks/_fragment.html", **context)
+    status = 400 if form.upload.errors else 200
+    return render_template("checks/index.html", account=g.user.account, **context), status
+
+
 def _csv_download(text, filename):
     return Response(
         text,
@@ -110,67 +157,72 @@ def _csv_download(text, filename):
     )
 
 
-def _run(form):
+def run_check(form, account, user, *, again=False, typing=False):
     """Check what the form holds; return a Report, or None with the problem on the form.
 
-    The Check Portability button checks the inputs: a newly chosen file, else the text. The
-    filters and the download work on the results on the page, so they re-read what was checked.
+    A new check (`again` false) takes a newly chosen file, else the typed text, else the upload
+    the page holds; `remove_upload` drops that upload first. Re-checking (`again`: the filters,
+    the download) reads what the results on the page were checked from. `typing` says the text
+    box sent it, so an emptied box clears the results without a complaint. A chosen file is
+    kept for `user`, so later re-checks can read it again.
     """
     if not form.validate():
         return None
-    account = g.user.account
-    again = "reason" in request.form or request.endpoint == "checks.results_download"
+    if form.remove_upload.data:
+        form.upload.data = ""
+        form.csv_file.data = None
+        typing = True  # nothing left to check is not a mistake: the owner removed it
     try:
-        entries, source, problems = (_checked if again else _entered)(form, account)
+        checked = (_checked if again else _entered)(form, account, user)
     except NumberListError as error:
         chosen = form.csv_file if _has_file(form) and not again else form.numbers
         chosen.errors = [str(error)]
         return None
-    if entries is None:
-        # An emptied text box while typing clears the results; a click on the button explains.
-        if not (request.htmx and request.htmx.trigger == form.numbers.id):
+    if checked is None:
+        if not typing:
             form.numbers.errors = ["Enter at least one number, or upload a CSV file."]
         return None
+    entries, source, bulk = checked
     reason = form.reason.data if form.reason.data in FILTERS else ""
-    return Report(check_portability(entries, account), source, problems, reason)
+    unchecked_text = bulk is not None and bool((form.numbers.data or "").strip())
+    results = check_portability(entries, account)
+    return Report(results, source, bulk, reason, unchecked_text)
 
 
-def _entered(form, account):
-    """Return (entries, where they came from, CSV row problems) for a new file, else the text,
-    else (nothing new was given) the upload the page already holds."""
+def _entered(form, account, user):
+    """Return (entries, where they came from, the BulkUpload or None) for a new file, else the
+    text, else (nothing new was given) the upload the page already holds; None for nothing."""
     held = form.upload.data
     form.upload.data = form.checked_numbers.data = ""
     if _has_file(form):
-        upload = form.csv_file.data
-        data = upload.stream.read(CSV_MAX_BYTES + 1)
+        chosen = form.csv_file.data
+        data = chosen.stream.read(CSV_MAX_BYTES + 1)
         bulk = read_bulk_csv(data, account)
-        stored = NumberUpload.create(
-            account=account, uploaded_by=g.user, filename=upload.filename[:255], content=data
-        )
+        stored = keep_upload(account, user, chosen.filename, data)
         form.upload.data = str(stored.id)
-        return bulk.entries, stored.filename, bulk.problems
+        return bulk.entries, stored.filename, bulk
     if form.numbers.data and form.numbers.data.strip():
         form.checked_numbers.data = form.numbers.data
-        return entries_from_text(form.numbers.data), "", []
+        return entries_from_text(form.numbers.data), TYPED, None
     return _reread(form, account, held)
 
 
-def _checked(form, account):
+def _checked(form, account, user):
     """Return the same as `_entered`, for what the results on the page were checked from."""
     if _stored_upload(form.upload.data, account) is not None:
         return _reread(form, account, form.upload.data)
     if form.checked_numbers.data and form.checked_numbers.data.strip():
-        return entries_from_text(form.checked_numbers.data), "", []
-    return _entered(form, account)
+        return entries_from_text(form.checked_numbers.data), TYPED, None
+    return _entered(form, account, user)
 
 
 def _reread(form, account, upload_id):
     stored = _stored_upload(upload_id, account)
     if stored is None:
-        return None, "", []
+        return None
     form.upload.data = str(stored.id)
     bulk = read_bulk_csv(bytes(stored.content), account)
-    return bulk.entries, stored.filename, bulk.problems
+    return bulk.entries, stored.filename, bulk
 
 
 def _has_file(form):
@@ -178,7 +230,8 @@ def _has_file(form):
 
 
 def _stored_upload(upload_id, account):
-    if not (upload_id or "").isdigit():
+    # The form's validator has vouched for the shape; this is only the ownership check.
+    if not upload_id or not STORED_ID.fullmatch(upload_id):
         return None
     return NumberUpload.get_or_none(
         (NumberUpload.id == int(upload_id)) & (NumberUpload.account == account)

@@ -81,8 +81,9 @@ def test_posting_without_javascript_shows_the_results_in_the_page(owner_client, 
     assert "1 portable" in html and "2 refused" in html
     assert "Already a tracking number on the platform." in html
     assert "reserved for fiction" in html
-    # The line of each problem, and the text as typed, stay on the page.
-    assert '<td class="num" data-label="Line">3</td>' in html
+    # Where each problem is, and the text as typed, stay on the page.
+    assert '<th scope="col">Where</th>' in html
+    assert '<td data-label="Where">Line 1</td>' in html
     assert PORTABLE in html
     assert "HX-Request" in response.headers["Vary"]
 
@@ -95,7 +96,7 @@ def test_htmx_gets_the_results_fragment_and_the_sentence_for_screen_readers(
     assert response.status_code == 200
     assert "<html" not in html and "site-header" not in html
     assert '<div id="check-status" hx-swap-oob="innerHTML">' in html
-    assert "2 numbers checked: 1 portable, 1 refused." in html
+    assert "2 numbers checked from the numbers you typed: 1 portable, 1 refused." in html
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -267,3 +268,179 @@ def test_typed_numbers_win_over_the_kept_upload(owner_client, kept_upload):
     html = text_of(check(owner_client, upload=kept_upload, numbers="646 555 1234"))
     assert "1 number checked" in html
     assert "numbers.csv" not in html
+
+
+# A stale or edited page: the hidden id of the kept upload is no id this page wrote.
+BAD_UPLOAD_IDS = ["²", "①", "1" * 5000, "99999999999999999999", "12a", "-1", " 7"]
+
+
+@pytest.mark.parametrize("upload", BAD_UPLOAD_IDS)
+@pytest.mark.parametrize("url", ["/check/", "/check/results.csv"])
+@pytest.mark.parametrize("with_htmx", [False, True], ids=["page", "htmx"])
+def test_a_hidden_upload_id_this_page_never_wrote_says_the_page_is_out_of_date(
+    owner_client, kept_upload, htmx, upload, url, with_htmx
+):
+    headers = htmx("check-results") if with_htmx else {}
+    response = owner_client.post(url, data={"upload": upload, "reason": ""}, headers=headers)
+    html = text_of(response)
+    # htmx swaps only 2xx answers by default, so its fragment carries the problem with a 200.
+    assert response.status_code == (200 if with_htmx else 400)
+    assert response.mimetype == "text/html"
+    assert "This page is out of date: check the numbers again." in alert_of(html)
+    assert ("<html" in html) is not with_htmx
+    assert "numbers.csv" not in html
+
+
+def test_an_upload_id_of_eighteen_digits_is_only_not_found(owner_client, kept_upload):
+    html = text_of(check(owner_client, upload="9" * 18, reason=""))
+    assert "Enter at least one number, or upload a CSV file." in alert_of(html)
+
+
+def test_the_check_runs_with_explicit_inputs_outside_the_checks_views(app, inventory, owner):
+    """The wizard reuses the check: no g.user, no checks endpoint, no HX-Trigger header."""
+    from portal.checks import CheckForm, run_check
+
+    acme, _ = inventory
+    data = {"numbers": f"{PORTABLE}\n{TRACKING}", "reason": "portable"}
+    with app.test_request_context("/port-requests/1/numbers", method="POST", data=data):
+        form = CheckForm()
+        report = run_check(form, acme, owner)
+        assert (report.summary.total, report.summary.portable) == (2, 1)
+        assert [r.input for r in report.shown] == [PORTABLE]
+        assert form.checked_numbers.data == data["numbers"]
+        shown = CheckForm(formdata=None, checked_numbers=PORTABLE)
+        assert run_check(shown, acme, owner, again=True).summary.total == 1
+        quiet = CheckForm(formdata=None, numbers="  ")
+        assert run_check(quiet, acme, owner, typing=True) is None
+        assert quiet.errors == {}
+
+
+def test_the_results_post_to_the_urls_they_are_given(app, inventory, owner):
+    from flask import render_template
+
+    from portal.checks import FILTERS, CheckForm, run_check
+
+    acme, _ = inventory
+    with app.test_request_context("/port-requests/1/numbers", method="POST"):
+        form = CheckForm(formdata=None, numbers=PORTABLE)
+        report = run_check(form, acme, owner)
+        html = render_template(
+            "checks/_results.html",
+            form=form,
+            report=report,
+            filters=FILTERS,
+            check_url="/port-requests/1/numbers",
+            download_url="/port-requests/1/numbers.csv",
+        )
+    assert 'formaction="/port-requests/1/numbers.csv"' in html
+    assert 'hx-post="/port-requests/1/numbers"' in html
+    assert "/check/" not in html
+
+
+ID_PROBLEMS = (
+    "phone_number,account_id,tracking_source_id,routing_id,friendly_name\r\n"
+    f"{PORTABLE},4242,31,Front desk,Main line\r\n"
+    f"{TRACKING},4242,31,901,Second\r\n"
+)
+NAME_NOT_ID = "use the routing ID, not the name: 'Front desk' is routing 901"
+
+
+def test_a_row_with_an_id_problem_says_so_in_its_own_result(owner_client, inventory):
+    html = text_of(check(owner_client, csv_file=csv_file(ID_PROBLEMS)))
+    assert f"Row 2, routing_id: {NAME_NOT_ID}" in alert_of(html)
+    rows = table_of(html).split("</tr>")
+    assert (
+        f'Portable</strong> <span class="row-problem">— but fix routing_id: {NAME_NOT_ID}'
+        in (rows[0])
+    )
+    assert "row-problem" not in rows[1]
+
+
+def test_the_results_download_of_an_upload_carries_its_ids_and_problems(
+    owner_client, app, inventory
+):
+    check(owner_client, csv_file=csv_file(ID_PROBLEMS))
+    with app.app_context():
+        kept = str(NumberUpload.get().id)
+    response = owner_client.post("/check/results.csv", data={"upload": kept})
+    rows = list(csv.DictReader(io.StringIO(text_of(response))))
+    assert [r["e164"] for r in rows] == ["+12127365000", TRACKING]
+    assert NAME_NOT_ID in rows[0]["row_problem"]
+    assert rows[1]["row_problem"] == ""
+    assert rows[1]["friendly_name"] == "Second"
+    assert rows[1]["routing_id"] == "901"
+
+
+def test_the_results_say_they_come_from_the_typed_numbers(owner_client, inventory):
+    html = text_of(check(owner_client, numbers=PORTABLE))
+    assert "1 number checked from the numbers you typed</h2>" in html
+    assert "Remove" not in html
+
+
+def test_a_kept_file_says_so_and_has_a_remove_button(owner_client, kept_upload):
+    html = text_of(check(owner_client, upload=kept_upload, reason=""))
+    assert "2 numbers checked from numbers.csv</h2>" in html
+    assert '<button type="submit" id="remove-upload" name="remove_upload" value="1"' in html
+    assert ">Remove numbers.csv</button>" in html
+
+
+def test_a_file_chosen_after_typing_says_the_typed_numbers_were_not_checked(
+    owner_client, inventory
+):
+    html = text_of(check(owner_client, numbers="646 555 1234", csv_file=csv_file(PORTABLE)))
+    assert "1 number checked from numbers.csv" in html
+    assert "The numbers in the box were not checked" in html
+
+
+@pytest.mark.parametrize("with_htmx", [False, True], ids=["page", "htmx"])
+def test_remove_drops_the_file_and_checks_the_typed_numbers(
+    owner_client, kept_upload, htmx, with_htmx
+):
+    headers = htmx("check-results") if with_htmx else {}
+    form = {"upload": kept_upload, "numbers": "646 555 1234", "remove_upload": "1"}
+    html = text_of(check(owner_client, headers, **form))
+    assert "1 number checked from the numbers you typed" in html
+    assert "numbers.csv" not in html
+    assert f'value="{kept_upload}"' not in html
+
+
+@pytest.mark.parametrize("with_htmx", [False, True], ids=["page", "htmx"])
+def test_remove_with_nothing_typed_clears_the_results_without_a_complaint(
+    owner_client, kept_upload, htmx, with_htmx
+):
+    headers = htmx("check-results") if with_htmx else {}
+    response = check(owner_client, headers, upload=kept_upload, numbers="", remove_upload="1")
+    html = text_of(response)
+    assert response.status_code == 200
+    assert "Results appear here as you type." in html
+    assert alert_of(html) == ""
+    assert "numbers.csv" not in html
+
+
+def test_every_htmx_answer_empties_the_file_box(owner_client, inventory, htmx):
+    html = text_of(check(owner_client, htmx("check-results"), csv_file=csv_file(PORTABLE)))
+    # The checked file is kept and named in the results; the box must not send it again.
+    assert '<div id="csv-file-field" hx-swap-oob="true">' in html
+    assert 'type="file"' in html
+    assert "1 number checked from numbers.csv" in html
+
+
+def test_counts_have_thousands_separators(owner_client, htmx):
+    numbers = "\n".join(f"646 555 {n:04d}" for n in range(2000, 3234))
+    html = text_of(check(owner_client, htmx("check-results"), numbers=numbers))
+    assert "1,234 numbers checked from the numbers you typed</h2>" in html
+    assert "1,234 numbers checked from the numbers you typed: 1,234 portable, 0 refused." in html
+    assert '<span class="tag tag--ok">1,234 portable</span>' in html
+    assert "Showing the first 500 of 1,234." in html
+    assert '<span class="count">1,234</span>' in html
+
+
+def test_several_numbers_on_a_line_say_which_one(owner_client, inventory):
+    html = text_of(check(owner_client, numbers=f"{PORTABLE}\n646 555 1234, {TRACKING}"))
+    assert '<td data-label="Where">Line 2, number 2</td>' in table_of(html)
+
+
+def test_the_filter_buttons_keep_stable_ids(owner_client, inventory):
+    html = text_of(check(owner_client, numbers=f"{PORTABLE}\n{TRACKING}"))
+    ids = re.findall(r'id="(filter-[\w]+)" name="reason"', html)
+    assert ids == ["filter-all", "filter-portable", "filter-refused", "filter-tracking_number"]
