@@ -16,14 +16,24 @@ For N = 10,000 and 20,000, on each inventory, it times:
     (b) check_portability(numbered(texts), account)
     (c) POST /api/v1/portability-checks in-process: the test client sends the JSON with the
         API key, the app answers, the answer's JSON is parsed
+    (d) the same N numbers as N/100 API requests of 100 numbers each, in-process: what many
+        small callers cost beside the library
 
 and prints the best of 9 runs in seconds (after 1 warm-up; the stages and inventories alternate,
 and the per-prefix cache is cleared before every run, like a fresh worker; the best, because on
-a shared machine other work only ever adds time), the ratios b/a, c/a
-and full/empty with their targets, then the peak memory of (c) for N = 20,000 on the full
-inventory, measured in a fresh process: the Python heap (tracemalloc) and the growth of the max
-RSS. Every (b) and (c) run is checked against the refusals the inputs were built to have. It
-exits non-zero on errors only: a missed target is printed as MISSED.
+a shared machine other work only ever adds time), the ratios b/a, c/a, d/a and full/empty with
+their targets. Then, for N = 10,000 on each inventory:
+
+    (e) the 100 requests of 100 numbers through gunicorn (2 workers x 4 threads on 127.0.0.1,
+        one keep-alive connection, requests back to back; the workers keep their per-prefix
+        cache between runs, as in production), best of 9 after 1 warm-up, as e/a
+
+and last the peak memory of (c) for N = 20,000 on the full inventory, measured in a fresh
+process: the Python heap (tracemalloc) and the private memory (Private_Clean + Private_Dirty
+from /proc/self/smaps_rollup, sampled during the request). RSS is shown for comparison only:
+it counts the pages of SQLite's memory map, which the OS shares and can drop at any time. Every
+(b), (c) and (d) run is checked against the refusals the inputs were built to have. It exits
+non-zero on errors only: a missed target is printed as MISSED.
 """
 
 import argparse
@@ -31,10 +41,10 @@ import gc
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 import uuid
@@ -50,6 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import phonenumbers  # noqa: E402
 from flask import url_for  # noqa: E402
 
+from bench.serving import Client, gunicorn  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal import numbers as nanp  # noqa: E402
 from portal.db import db, is_postgresql, open_database  # noqa: E402
@@ -97,6 +108,8 @@ INVALID = (
 )
 
 C_TARGET, C_AIM, FULL_EMPTY_TARGET, MEMORY_TARGET_MB = 1.5, 1.0, 1.2, 150
+BATCH = 100  # numbers per request in (d) and (e)
+D_TARGET, E_TARGET = 1.0, 1.5
 
 
 class Inputs(NamedTuple):
@@ -117,6 +130,7 @@ class Side:
     account: Any
     key: str
     path: str
+    url: str = ""
 
     def bind(self):
         """Point the models (and the app's per-request connection) at this database."""
@@ -162,7 +176,9 @@ def benchmark(empty_url, full_url, scratch):
             f"{len(FORMATS)} formats, 10% in the full inventory, 0.5% repeats, 0.5% invalid"
         )
         best = run(sides, inputs)
+        served = run_served(sides, inputs[SIZES[0]], scratch)
         print_times(best)
+        print_served(best, served, SIZES[0])
         print_checks(inputs)
     finally:
         for side in sides:
@@ -218,7 +234,7 @@ def open_side(name, url, scratch):
     with database.connection_context():
         account = Account.create(id=ACCOUNT_ID, name="Bench Dental")
         _, key = ApiKey.issue(account, name="bench")
-    return Side(name, database, app, account, key, api_path(app))
+    return Side(name, database, app, account, key, api_path(app), url)
 
 
 def api_path(app):
@@ -346,9 +362,43 @@ def call_api(side, texts):
     return response.status_code, response.get_json()
 
 
+def clear_prefix_cache():
+    """Forget the per-prefix NANP verdicts, as a fresh worker starts."""
+    if hasattr(nanp._prefix_verdict, "cache_clear"):  # an lru_cache
+        nanp._prefix_verdict.cache_clear()
+    else:  # the module dict it replaced
+        nanp._prefix_verdicts.clear()
+
+
+def in_batches(texts):
+    """Return the texts as consecutive lists of BATCH."""
+    return [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
+
+
+def call_api_in_batches(side, texts):
+    """(d) Post the texts BATCH at a time, in-process; return every (status, parsed answer)."""
+    client = side.app.test_client()
+    headers = {"Authorization": f"Bearer {side.key}"}
+    answers = []
+    for batch in in_batches(texts):
+        response = client.post(side.path, json={"numbers": batch}, headers=headers)
+        answers.append((response.status_code, response.get_json()))
+    return answers
+
+
+def post_batches(client, side, texts):
+    """(e) Post the texts BATCH at a time over one HTTP connection; return every answer."""
+    headers = {"Authorization": f"Bearer {side.key}", "Content-Type": "application/json"}
+    answers = []
+    for batch in in_batches(texts):
+        status, _, body = client.request("POST", side.path, json.dumps({"numbers": batch}), headers)
+        answers.append((status, json.loads(body)))
+    return answers
+
+
 def timed(work):
     """Run the work with a cold per-prefix cache; return (seconds, its result)."""
-    nanp._prefix_verdicts.clear()
+    clear_prefix_cache()
     gc.collect()
     start = time.perf_counter()
     result = work()
@@ -387,6 +437,32 @@ def time_api(side, case):
     return seconds
 
 
+def time_api_batches(side, case):
+    """Time (d), and check what the batches add up to."""
+    side.bind()
+    seconds, answers = timed(lambda: call_api_in_batches(side, case.texts))
+    expect_batches("(d)", side, case, answers)
+    return seconds
+
+
+def expect_batches(stage, side, case, answers):
+    """Stop unless every batch answered 200 and the refusals add up: a repeat is a duplicate
+    only when its first occurrence is in the same batch, so those may be fewer."""
+    by_reason, count = Counter(), 0
+    for status, body in answers:
+        if status != 200:
+            raise SystemExit(f"{stage} on {side.name} answered {status}: {body}")
+        count += len(body["results"])
+        by_reason.update(r["reason"] for r in body["results"] if r["reason"] is not None)
+    expected = dict(case.expected[side.name])
+    repeats, duplicates = expected.pop("duplicate"), by_reason.pop("duplicate", 0)
+    if count != len(case.texts) or dict(by_reason) != expected or duplicates > repeats:
+        raise SystemExit(
+            f"{stage} on the {side.name} inventory: {count:,} results refused {dict(by_reason)} "
+            f"and {duplicates} duplicates, expected {expected} and at most {repeats} duplicates"
+        )
+
+
 def expect(stage, side, case, count, by_reason):
     """Stop unless the stage gave one result per text and the expected refusals."""
     expected = case.expected[side.name]
@@ -397,7 +473,7 @@ def expect(stage, side, case, count, by_reason):
         )
 
 
-STAGES = {"a": time_floor, "b": time_check, "c": time_api}
+STAGES = {"a": time_floor, "b": time_check, "c": time_api, "d": time_api_batches}
 
 
 def run(sides, inputs):
@@ -411,6 +487,26 @@ def run(sides, inputs):
                     if repeat:  # the first round warms up
                         runs[side.name, n, stage].append(seconds)
     return {key: min(values) for key, values in runs.items()}
+
+
+def run_served(sides, case, scratch):
+    """Time (e) on each inventory through its own gunicorn; return the best seconds per side."""
+    best = {}
+    for side in sides:
+        instance, log = f"{scratch}/{side.name}-served", f"{scratch}/{side.name}-gunicorn.log"
+        with gunicorn(side.url, instance, log) as address:
+            client = Client(address)
+            runs = []
+            for repeat in range(REPEATS + 1):
+                start = time.perf_counter()
+                answers = post_batches(client, side, case.texts)
+                seconds = time.perf_counter() - start
+                expect_batches("(e)", side, case, answers)
+                if repeat:  # the first round warms up
+                    runs.append(seconds)
+            client.close()
+        best[side.name] = min(runs)
+    return best
 
 
 def verdict(value, target, aim=None):
@@ -427,15 +523,22 @@ def print_times(best):
     print(
         f"\nseconds, best of {REPEATS} runs after 1 warm-up; per-prefix cache cleared before each"
     )
-    print(f"{'inventory':<10}{'N':>7}{'(a)':>8}{'(b)':>8}{'(c)':>8}{'b/a':>7}{'c/a':>7}  target")
+    print(
+        f"{'inventory':<10}{'N':>7}{'(a)':>8}{'(b)':>8}{'(c)':>8}{'(d)':>8}"
+        f"{'b/a':>7}{'c/a':>7}{'d/a':>7}  target"
+    )
     for n in SIZES:
         for side in ("empty", "full"):
-            a, b, c = (best[side, n, stage] for stage in STAGES)
+            a, b, c, d = (best[side, n, stage] for stage in STAGES)
             target = ""
             if n == SIZES[0]:
-                target = f"c/a <= {C_TARGET}, aim < {C_AIM}: {verdict(c / a, C_TARGET, C_AIM)}"
+                target = (
+                    f"c/a <= {C_TARGET}, aim < {C_AIM}: {verdict(c / a, C_TARGET, C_AIM)}; "
+                    f"d/a <= {D_TARGET}: {verdict(d / a, D_TARGET)}"
+                )
             print(
-                f"{side:<10}{n:>7,}{a:>8.3f}{b:>8.3f}{c:>8.3f}{b / a:>7.2f}{c / a:>7.2f}  {target}"
+                f"{side:<10}{n:>7,}{a:>8.3f}{b:>8.3f}{c:>8.3f}{d:>8.3f}"
+                f"{b / a:>7.2f}{c / a:>7.2f}{d / a:>7.2f}  {target}"
             )
     print(f"\n{'full/empty':<10}{'N':>7}{'(b)':>8}{'(c)':>8}  target")
     for n in SIZES:
@@ -444,31 +547,43 @@ def print_times(best):
         print(f"{'':<10}{n:>7,}{b:>8.2f}{c:>8.2f}  <= {FULL_EMPTY_TARGET}: {worst}")
 
 
+def print_served(best, served, n):
+    """Print (e) against the floor (a) of the same numbers."""
+    print(
+        f"\n{n // BATCH} requests of {BATCH} numbers through gunicorn ({n:,} numbers), "
+        f"best of {REPEATS} after 1 warm-up"
+    )
+    print(f"{'inventory':<10}{'(a)':>8}{'(e)':>8}{'e/a':>7}  target")
+    for side, seconds in served.items():
+        a = best[side, n, "a"]
+        ratio = seconds / a
+        print(
+            f"{side:<10}{a:>8.3f}{seconds:>8.3f}{ratio:>7.2f}  <= {E_TARGET}: "
+            f"{verdict(ratio, E_TARGET)}"
+        )
+
+
 def print_checks(inputs):
     """Say what every (b) and (c) run was checked against."""
-    print("\nevery (b) and (c) run gave one result per input and exactly these refusals:")
+    print("\nevery (b) and (c) run gave one result per input and exactly these refusals")
+    print("(every (d) and (e) run the same, but repeats in different batches are not duplicates):")
     for n, case in inputs.items():
         for side, expected in case.expected.items():
             counts = ", ".join(f"{reason} {count:,}" for reason, count in expected.items())
             print(f"  N = {n:,}, {side}: {counts}")
 
 
-# Linux carries a process's peak RSS over exec, so a child of this (by then large) process would
-# start with our ru_maxrss: start the probe from a small launcher's child instead.
-LAUNCHER = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
-
-
 def probe_memory(full_url):
     """Run the memory probe in a fresh process, so the inventory build cannot inflate it."""
     probe = [sys.executable, __file__, "--memory-probe", full_url]
-    done = subprocess.run([sys.executable, "-c", LAUNCHER, *probe], capture_output=True, text=True)
+    done = subprocess.run(probe, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"the memory probe failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
 
 
 def memory_probe(url):
-    """Measure (c) for the largest N on a database: max RSS growth, then the heap's peak (MB)."""
+    """Measure (c) for the largest N on a database: the memory's peaks, then the heap's (MB)."""
     n = SIZES[-1]
     with tempfile.TemporaryDirectory() as scratch:
         app = open_app(url, scratch)
@@ -478,35 +593,73 @@ def memory_probe(url):
             _, side.key = ApiKey.issue(side.account, name="bench memory")
         case = make_inputs(choose_prefixes(), n)
         call_api(side, case.texts[:100])  # what a worker has loaded by its first real request
-        before = max_rss_mb()
-        time_api(side, case)
-        rss_growth = max_rss_mb() - before
         gc.collect()
-        nanp._prefix_verdicts.clear()
+        before = memory_mb()
+        with sampled_peaks() as peaks:
+            time_api(side, case)
+        gc.collect()
+        clear_prefix_cache()
         tracemalloc.start()
         time_api(side, case)
         heap_peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         side.database.close()
-    return {"n": n, "heap_peak_mb": heap_peak, "rss_growth_mb": rss_growth, "rss_mb": before}
+    return {"n": n, "heap_peak_mb": heap_peak, "before": before, "peak": peaks}
 
 
-def max_rss_mb():
-    """Return this process's max resident set size so far, in MB (Linux counts KB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def memory_mb():
+    """Return this process's memory in MB: private (Private_Clean + Private_Dirty), PSS, RSS.
+
+    Private memory is what the process alone holds. RSS also counts the pages of SQLite's memory
+    map that are in memory, which every process mapping the file shares with the OS's cache.
+    """
+    kb = {}
+    for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
+        name, value, *_ = line.split()
+        kb[name.rstrip(":")] = int(value)
+    private = kb["Private_Clean"] + kb["Private_Dirty"]
+    return {"private": private / 1024, "pss": kb["Pss"] / 1024, "rss": kb["Rss"] / 1024}
+
+
+@contextmanager
+def sampled_peaks(every=0.005):
+    """Sample memory_mb() while the block runs; the dict yielded holds the highest of each."""
+    peaks = memory_mb()
+    done = threading.Event()
+
+    def sample():
+        while not done.wait(every):
+            for name, value in memory_mb().items():
+                peaks[name] = max(peaks[name], value)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        yield peaks
+    finally:
+        done.set()
+        sampler.join()
 
 
 def print_memory(memory):
     """Print the memory probe's figures against the target."""
+    before, peak = memory["before"], memory["peak"]
     print(
         f"\npeak memory of (c), N = {memory['n']:,}, full inventory, in a fresh process "
-        f"(max RSS {memory['rss_mb']:.0f} MB before the request):"
+        f"(before the request: private {before['private']:.0f} MB, PSS {before['pss']:.0f} MB, "
+        f"RSS {before['rss']:.0f} MB):"
     )
-    figures = {"Python heap (tracemalloc)": "heap_peak_mb", "max RSS growth": "rss_growth_mb"}
-    for label, key in figures.items():
-        value = memory[key]
+    figures = {
+        "Python heap (tracemalloc)": memory["heap_peak_mb"],
+        "private memory growth": peak["private"] - before["private"],
+    }
+    for label, value in figures.items():
         mark = verdict(value, MEMORY_TARGET_MB)
         print(f"  {label:<26}{value:>7.1f} MB  < {MEMORY_TARGET_MB} MB: {mark}")
+    print(
+        f"  {'(RSS growth, for comparison: it counts the mapped database)':<26} "
+        f"{peak['rss'] - before['rss']:.1f} MB; private at the peak {peak['private']:.0f} MB"
+    )
 
 
 if __name__ == "__main__":
