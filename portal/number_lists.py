@@ -49,10 +49,17 @@ NOT_CSV = {
     b"\xff\xfe": f"This file is UTF-16 text: {SAVE_AS_CSV}.",
     b"\xfe\xff": f"This file is UTF-16 text: {SAVE_AS_CSV}.",
 }
-# A spreadsheet runs a cell that starts with one of these as a formula; E.164 is only digits.
+# A spreadsheet runs a cell that starts with one of these as a formula...
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-E164 = re.compile(r"\+[0-9]{1,15}")
-RESULT_COLUMNS = ("line", "input", "e164", "portable", "reason", "message", "number_type", "region")
+# ... but a sign, then digits and a phone number's formatting, calls no function and reads no
+# cell: "+44 20 7946 0958" stays as typed.
+NUMBER_LIKE = re.compile(r"\+[0-9 ().-]*[0-9][0-9 ().-]*|-[0-9][0-9 ().-]*")
+RESULT_COLUMNS = (
+    "line", "where", "input", "e164", "portable", "reason", "message", "number_type", "region",
+)  # fmt: skip
+# What the results CSV adds for an uploaded file: the row's cells as sent, and its problems.
+SENT_COLUMNS = ("tracking_source_id", "routing_id", "friendly_name")
+UPLOAD_COLUMNS = (*SENT_COLUMNS, "row_problem")
 
 
 class NumberListError(ValueError):
@@ -78,16 +85,29 @@ class BulkUpload:
     entries: list[Entry] = field(default_factory=list)
     rows: dict[int, BulkRow] = field(default_factory=dict)  # by row number, as in entries
     problems: list[RowProblem] = field(default_factory=list)
+    # The cells of SENT_COLUMNS exactly as uploaded (trimmed), by row number as in entries.
+    sent: dict[int, dict[str, str]] = field(default_factory=dict)
+
+    def problems_by_row(self):
+        """Return the problems grouped by row number, in file order."""
+        grouped = {}
+        for problem in self.problems:
+            grouped.setdefault(problem.row, []).append(problem)
+        return grouped
 
 
 def entries_from_text(text):
     """Split typed numbers on commas, semicolons, tabs and line breaks, keeping line numbers."""
-    entries = [
-        Entry(line, piece)
-        for line, content in enumerate(LINE_BREAK.split(text), start=1)
-        for piece in map(str.strip, SEPARATOR.split(content))
-        if piece
-    ]
+    entries = []
+    for line, content in enumerate(LINE_BREAK.split(text), start=1):
+        pieces = [piece for piece in map(str.strip, SEPARATOR.split(content)) if piece]
+        if len(pieces) == 1:
+            entries.append(Entry(line, pieces[0], f"line {line}"))
+        else:
+            entries += [
+                Entry(line, piece, f"line {line}, number {position}")
+                for position, piece in enumerate(pieces, 1)
+            ]
     if len(entries) > MAX_ENTRIES:
         raise NumberListError(
             f"You entered {len(entries):,} numbers; one check takes at most {MAX_ENTRIES:,}. "
@@ -118,8 +138,9 @@ def read_bulk_csv(data, account):
         values = dict(zip(columns, cells, strict=False))
         problems, ids = _check_row(values, account, known)
         if not any(column == "phone_number" for column, _ in problems):
-            upload.entries.append(Entry(number, values["phone_number"]))
+            upload.entries.append(Entry(number, values["phone_number"], f"row {number}"))
             upload.rows[number] = BulkRow(**ids, friendly_name=values.get("friendly_name", ""))
+            upload.sent[number] = {column: values.get(column, "") for column in SENT_COLUMNS}
         if any(cells[len(columns) :]):
             width = max(i for i, cell in enumerate(cells) if cell) + 1
             # Most often an unquoted comma in the last column (the friendly name) split it.
@@ -150,13 +171,27 @@ def reference_csv(account):
     return _to_csv(rows)
 
 
-def results_csv(results):
-    """Return a check's results as CSV, one row per entry in input order."""
-    rows = [RESULT_COLUMNS]
+def results_csv(results, upload=None):
+    """Return a check's results as CSV, one row per entry in input order.
+
+    Given the BulkUpload the results were checked from, each row also carries the ids and name
+    as uploaded, and that row's problems: a number can be portable while its row is not usable.
+    """
+    columns = RESULT_COLUMNS + (UPLOAD_COLUMNS if upload is not None else ())
+    by_row = upload.problems_by_row() if upload is not None else {}
+    rows = [columns]
     for result in results:
-        portable = "yes" if result.portable else "no"
-        fields = {**result.as_json(), "line": result.line, "portable": portable}
-        rows.append([fields[column] for column in RESULT_COLUMNS])
+        fields = {
+            **result.as_json(),
+            "line": result.line,
+            "where": result.where,
+            "portable": "yes" if result.portable else "no",
+        }
+        if upload is not None:
+            fields |= upload.sent.get(result.line, dict.fromkeys(SENT_COLUMNS, ""))
+            problems = by_row.get(result.line, [])
+            fields["row_problem"] = "; ".join(f"{p.column}: {p.message}" for p in problems)
+        rows.append([fields[column] for column in columns])
     return _to_csv(rows)
 
 
@@ -312,6 +347,6 @@ def _to_csv(rows):
 
 def _inert(cell):
     # Names and inputs are anyone's text, "=HYPERLINK(...)" included: the quote makes it text.
-    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not E164.fullmatch(cell):
+    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not NUMBER_LIKE.fullmatch(cell):
         return "'" + cell
     return cell

@@ -48,15 +48,20 @@ US_REGIONS = frozenset({"US", "PR", "VI", "GU", "MP", "AS"})
 
 
 class Entry(NamedTuple):
-    """One raw entry as the owner gave it, with its line (manual entry) or row (CSV) number."""
+    """One raw entry as the owner gave it, with its line (manual entry) or row (CSV) number.
+
+    `where` says in words where the owner finds it: "line 3", "line 3, number 2", "row 7",
+    "item 6" (a list sent to the API).
+    """
 
     line: int
     text: str
+    where: str = ""
 
 
 def numbered(texts):
-    """Return the texts as entries numbered from 1."""
-    return [Entry(line, text) for line, text in enumerate(texts, 1)]
+    """Return the texts as entries numbered from 1, each an "item" of the list."""
+    return [Entry(line, text, f"item {line}") for line, text in enumerate(texts, 1)]
 
 
 @dataclass(slots=True)
@@ -71,6 +76,7 @@ class Result:
     message: str
     number_type: str
     region: str | None
+    where: str = ""  # as in Entry: "line 3", "row 7", "item 6"
 
     def as_json(self):
         """Return the fields the API and the CSV download share."""
@@ -112,13 +118,13 @@ def check_portability(entries, account, *, port_request_id=None):
     Claims held by `port_request_id` itself do not count as "another request".
     """
     results = []
-    first_line = {}  # E.164 -> line of its first portable-so-far occurrence
+    first_seen = {}  # E.164 -> where its first portable-so-far occurrence is
     candidates = []  # results still portable after parsing, region and duplicates
-    for line, text in entries:
+    for line, text, where in entries:
         verdict = classify(text)
         result = Result(
             line, text, verdict.e164, False, None, verdict.problem, verdict.number_type,
-            verdict.region,
+            verdict.region, where or f"line {line}",
         )  # fmt: skip
         results.append(result)
         if verdict.problem is not None:
@@ -128,11 +134,11 @@ def check_portability(entries, account, *, port_request_id=None):
         elif verdict.region not in US_REGIONS:
             result.reason = "not_us_ca"
             result.message = f"A number from {region_name(verdict.region)}: {NOT_US_CA}"
-        elif verdict.e164 in first_line:
+        elif verdict.e164 in first_seen:
             result.reason = "duplicate"
-            result.message = f"Repeated: line {first_line[verdict.e164]} has the same number."
+            result.message = f"Repeated: {first_seen[verdict.e164]} has the same number."
         else:
-            first_line[verdict.e164] = line
+            first_seen[verdict.e164] = result.where
             candidates.append(result)
     if candidates:
         _check_inventory(candidates, account, port_request_id)

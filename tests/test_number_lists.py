@@ -12,13 +12,14 @@ from portal.number_lists import (
     BulkRow,
     NumberListError,
     RowProblem,
+    _inert,
     entries_from_text,
     read_bulk_csv,
     reference_csv,
     results_csv,
     template_csv,
 )
-from portal.portability import MAX_ENTRIES, Entry, Result
+from portal.portability import MAX_ENTRIES, Entry, Result, check_portability
 
 HEADER = "phone_number,account_id,tracking_source_id,routing_id,friendly_name"
 SAVE_AS_CSV = "save it as CSV (File > Save As > CSV UTF-8) and upload that."
@@ -51,6 +52,11 @@ def refused(data, account):
 
 def parsed(text):
     return list(csv.reader(io.StringIO(text)))
+
+
+def at_row(number, text):
+    """The entry a CSV row gives."""
+    return Entry(number, text, f"row {number}")
 
 
 # Manual entry
@@ -100,8 +106,21 @@ def parsed(text):
 def test_entries_from_text(text, expected):
     entries = entries_from_text(text)
 
-    assert entries == [Entry(line, entry) for line, entry in expected]
+    assert [(entry.line, entry.text) for entry in entries] == expected
     assert all(isinstance(entry, Entry) for entry in entries)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2127365000", ["line 1"]),
+        ("a\n\nb, c\r\nd", ["line 1", "line 3, number 1", "line 3, number 2", "line 4"]),
+        ("a;b\tc", ["line 1, number 1", "line 1, number 2", "line 1, number 3"]),
+        (" , a , ,\nb", ["line 1", "line 2"]),
+    ],
+)
+def test_entries_from_text_say_where_each_number_is(text, expected):
+    assert [entry.where for entry in entries_from_text(text)] == expected
 
 
 def test_entries_from_text_takes_the_maximum():
@@ -133,9 +152,9 @@ def test_full_template_rows_carry_their_ids(acme):
 
     assert read.problems == []
     assert read.entries == [
-        Entry(2, "(212) 736-5000"),
-        Entry(3, "212-736-5001"),
-        Entry(4, "2127365002"),
+        at_row(2, "(212) 736-5000"),
+        at_row(3, "212-736-5001"),
+        at_row(4, "2127365002"),
     ]
     assert read.rows == {
         2: BulkRow(tracking_source_id=31, routing_id=901, friendly_name="Main line"),
@@ -154,7 +173,7 @@ def test_bom_crlf_and_quoted_fields(acme):
     read = read_bulk_csv(data, acme)
 
     assert read.problems == []
-    assert read.entries == [Entry(2, "(212) 736-5000"), Entry(3, "212 736 5001")]
+    assert read.entries == [at_row(2, "(212) 736-5000"), at_row(3, "212 736 5001")]
     assert read.rows[2] == BulkRow(31, 901, "Front desk, 2nd floor")
     assert read.rows[3] == BulkRow(None, None, 'Say "hi"')
 
@@ -186,14 +205,14 @@ def test_header_case_spaces_and_order_are_tolerated(acme, header, row):
     read = upload(header, row, account=acme)
 
     assert read.problems == []
-    assert read.entries == [Entry(2, "2127365000")]
+    assert read.entries == [at_row(2, "2127365000")]
     assert read.rows[2] == BulkRow(31, 901, "Main line")
 
 
 def test_phone_number_alone_is_enough(acme):
     read = upload("phone_number", "2127365000", account=acme)
 
-    assert read.entries == [Entry(2, "2127365000")]
+    assert read.entries == [at_row(2, "2127365000")]
     assert read.rows == {2: BulkRow(None, None, "")}
 
 
@@ -219,7 +238,7 @@ def test_single_column_of_numbers(acme, lines, expected):
     read = upload(*lines, account=acme)
 
     assert read.problems == []
-    assert read.entries == [Entry(row, text) for row, text in expected]
+    assert read.entries == [at_row(row, text) for row, text in expected]
     assert set(read.rows) == {row for row, _ in expected}
 
 
@@ -227,7 +246,7 @@ def test_blank_rows_are_skipped_and_still_counted(acme):
     read = upload("", HEADER, ",,,,", "  ,  ,,,", "2127365000,,,,", "", "2127365001", account=acme)
 
     assert read.problems == []
-    assert read.entries == [Entry(5, "2127365000"), Entry(7, "2127365001")]
+    assert read.entries == [at_row(5, "2127365000"), at_row(7, "2127365001")]
 
 
 def test_cp1252_file_is_read(acme):
@@ -245,7 +264,7 @@ def test_twenty_thousand_rows_are_read(acme):
 
     assert read.problems == []
     assert len(read.entries) == len(read.rows) == MAX_ENTRIES
-    assert read.entries[-1] == Entry(MAX_ENTRIES + 1, "2127369999")
+    assert read.entries[-1] == at_row(MAX_ENTRIES + 1, "2127369999")
     assert read.rows[MAX_ENTRIES + 1] == BulkRow(31, 901, "Line 19999")
 
 
@@ -260,7 +279,7 @@ def test_file_of_exactly_the_size_limit_is_read(acme):
     read = read_bulk_csv(data, acme)
 
     assert read.problems == []
-    assert read.entries == [Entry(2, "2127365000")]
+    assert read.entries == [at_row(2, "2127365000")]
 
 
 # The bulk CSV: problems with a row, collected with their row and column
@@ -363,7 +382,7 @@ def test_row_problem(acme, row, column, message):
 
     assert read.problems == [RowProblem(3, column, message)]
     # The number still goes to the check; only the valid ids travel with it.
-    assert read.entries == [Entry(2, "2127365009"), Entry(3, "2127365000")]
+    assert read.entries == [at_row(2, "2127365009"), at_row(3, "2127365000")]
     assert read.rows[2] == BulkRow(31, 901, "Fine")
     assert getattr(read.rows[3], column, None) is None
 
@@ -408,7 +427,7 @@ def test_every_problem_of_every_row_is_reported_in_order(acme):
             3, "routing_id", "use the routing ID, not the name: 'Front desk' is routing 901"
         ),
     ]
-    assert read.entries == [Entry(3, "2127365000"), Entry(4, "2127365001")]
+    assert read.entries == [at_row(3, "2127365000"), at_row(4, "2127365001")]
     assert set(read.rows) == {3, 4}
 
 
@@ -424,7 +443,7 @@ def test_number_a_spreadsheet_turned_into_scientific_notation(acme):
             "and save",
         )
     ]
-    assert read.entries == [Entry(2, "2127365000")]
+    assert read.entries == [at_row(2, "2127365000")]
 
 
 def test_row_with_more_cells_than_columns(acme):
@@ -438,7 +457,7 @@ def test_row_with_more_cells_than_columns(acme):
             "contains a comma in quotes",
         )
     ]
-    assert read.entries == [Entry(2, "2127365000")]
+    assert read.entries == [at_row(2, "2127365000")]
     assert read.rows[2] == BulkRow(None, None, "Front desk")
 
 
@@ -618,7 +637,7 @@ def test_single_column_of_exactly_the_maximum_is_read(acme):
     read = upload(*["2127365000"] * MAX_ENTRIES, account=acme)
 
     assert len(read.entries) == MAX_ENTRIES
-    assert read.entries[-1] == Entry(MAX_ENTRIES, "2127365000")
+    assert read.entries[-1] == at_row(MAX_ENTRIES, "2127365000")
 
 
 def test_queries_do_not_grow_with_rows(acme, statements):
@@ -655,7 +674,7 @@ def test_template_reads_back_without_problems(acme):
     read = read_bulk_csv(template_csv(acme).encode(), acme)
 
     assert read.problems == []
-    assert read.entries == [Entry(2, "(212) 736-5000")]
+    assert read.entries == [at_row(2, "(212) 736-5000")]
     assert read.rows == {2: BulkRow(31, 901, "Main line")}
 
 
@@ -701,6 +720,39 @@ def test_formulas_in_names_are_neutralised(database, name, written):
     assert [row[2] for row in rows[1:]] == [written] * 3
 
 
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [
+        pytest.param("+44 20 7946 0958", "+44 20 7946 0958", id="international-number"),
+        pytest.param("+12127365000", "+12127365000", id="e164"),
+        pytest.param("+1 (212) 736-5000", "+1 (212) 736-5000", id="formatted-plus"),
+        pytest.param("+1.212.736.5000", "+1.212.736.5000", id="dots"),
+        pytest.param("-5", "-5", id="negative-number"),
+        pytest.param("-212-736-5000", "-212-736-5000", id="minus-then-digits"),
+        pytest.param("(212) 736-5000", "(212) 736-5000", id="no-sign"),
+        pytest.param("=1+1", "'=1+1", id="equals"),
+        pytest.param('=HYPERLINK("http://x.test")', '\'=HYPERLINK("http://x.test")', id="link"),
+        pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
+        pytest.param("-cmd", "'-cmd", id="minus-then-letters"),
+        pytest.param("- 1", "'- 1", id="minus-then-space"),
+        pytest.param("-2+3", "'-2+3", id="minus-arithmetic"),
+        pytest.param("+", "'+", id="plus-alone"),
+        pytest.param("+ ()", "'+ ()", id="plus-without-digits"),
+        pytest.param("+1 ad", "'+1 ad", id="plus-then-letters"),
+        pytest.param("+1+A1", "'+1+A1", id="plus-reference"),
+        pytest.param("+1 212 736 5000\n=cmd", "'+1 212 736 5000\n=cmd", id="plus-then-a-line"),
+        pytest.param("+SUM(1)", "'+SUM(1)", id="plus-function"),
+        pytest.param("\t212", "'\t212", id="tab"),
+        pytest.param("\r212", "'\r212", id="carriage-return"),
+        pytest.param("212 = 1", "212 = 1", id="equals-inside"),
+        pytest.param(4242, 4242, id="not-text"),
+        pytest.param(None, None, id="none"),
+    ],
+)
+def test_only_cells_that_would_run_as_formulas_are_escaped(cell, written):
+    assert _inert(cell) == written
+
+
 def test_results_csv_lists_every_result_in_order():
     results = [
         Result(1, "(212) 736-5000", "+12127365000", True, None, "Portable.", "local", "US"),
@@ -713,6 +765,7 @@ def test_results_csv_lists_every_result_in_order():
             "Not a phone number.",
             "unknown",
             None,
+            "line 3, number 1",
         ),
         Result(
             3,
@@ -723,14 +776,26 @@ def test_results_csv_lists_every_result_in_order():
             "Open a ticket.",
             "local",
             "CA",
+            "line 3, number 2",
         ),
     ]
 
     assert parsed(results_csv(results)) == [
-        ["line", "input", "e164", "portable", "reason", "message", "number_type", "region"],
-        ["1", "(212) 736-5000", "+12127365000", "yes", "", "Portable.", "local", "US"],
+        [
+            "line",
+            "where",
+            "input",
+            "e164",
+            "portable",
+            "reason",
+            "message",
+            "number_type",
+            "region",
+        ],
+        ["1", "", "(212) 736-5000", "+12127365000", "yes", "", "Portable.", "local", "US"],
         [
             "3",
+            "line 3, number 1",
             '\'=HYPERLINK("http://x.test")',
             "",
             "no",
@@ -741,7 +806,8 @@ def test_results_csv_lists_every_result_in_order():
         ],
         [
             "3",
-            "'+1 416 555 0123",
+            "line 3, number 2",
+            "+1 416 555 0123",
             "+14165550123",
             "no",
             "canada_ticket",
@@ -753,4 +819,76 @@ def test_results_csv_lists_every_result_in_order():
 
 
 def test_results_csv_of_no_results_is_the_header():
-    assert results_csv([]) == "line,input,e164,portable,reason,message,number_type,region\r\n"
+    assert results_csv([]) == (
+        "line,where,input,e164,portable,reason,message,number_type,region\r\n"
+    )
+
+
+def test_results_csv_of_an_upload_carries_each_row_s_cells_and_problems(acme):
+    read = upload(
+        HEADER,
+        "(212) 736-5000,4242,31,901,Main line",
+        '212-736-5001,5151,77,Front desk,"Smith, John"',
+        ",4242,31,901,No number",
+        "212 736 5002,,,902,=cmd",
+        "212 736 5000,,,,Again",
+        account=acme,
+    )
+
+    rows = list(
+        csv.DictReader(io.StringIO(results_csv(check_portability(read.entries, acme), read)))
+    )
+
+    assert [(r["line"], r["where"], r["input"], r["portable"]) for r in rows] == [
+        ("2", "row 2", "(212) 736-5000", "yes"),
+        ("3", "row 3", "212-736-5001", "yes"),
+        ("5", "row 5", "212 736 5002", "yes"),
+        ("6", "row 6", "212 736 5000", "no"),
+    ]
+    assert rows[3]["message"] == "Repeated: row 2 has the same number."
+    assert [
+        (r["tracking_source_id"], r["routing_id"], r["friendly_name"], r["row_problem"])
+        for r in rows
+    ] == [
+        ("31", "901", "Main line", ""),
+        (
+            "77",
+            "Front desk",
+            "Smith, John",
+            "account_id: account 5151 is not your account; yours is 4242; "
+            "tracking_source_id: tracking source 77 does not exist in your account; "
+            "the reference download lists yours; "
+            "routing_id: use the routing ID, not the name: 'Front desk' is routing 901",
+        ),
+        ("", "902", "'=cmd", ""),
+        ("", "", "Again", ""),
+    ]
+
+
+def test_problems_by_row_groups_every_problem_under_its_row(acme):
+    read = upload(
+        HEADER,
+        "2127365000,5151,Google Ads,,",
+        "2127365001,,,,",
+        ",,,77,",
+        account=acme,
+    )
+
+    assert read.problems_by_row() == {
+        2: [
+            RowProblem(2, "account_id", "account 5151 is not your account; yours is 4242"),
+            RowProblem(
+                2,
+                "tracking_source_id",
+                "use the tracking source ID, not the name: 'Google Ads' is tracking source 31",
+            ),
+        ],
+        4: [
+            RowProblem(4, "phone_number", "the phone number is empty"),
+            RowProblem(
+                4,
+                "routing_id",
+                "routing 77 does not exist in your account; the reference download lists yours",
+            ),
+        ],
+    }

@@ -442,7 +442,9 @@ def test_results_keep_input_order_lines_and_text(inventory):
 
     results = check_portability(entries, inventory)
 
-    assert [(r.line, r.input) for r in results] == [tuple(entry) for entry in entries]
+    assert [(r.line, r.input, r.where) for r in results] == [
+        (entry.line, entry.text, f"line {entry.line}") for entry in entries
+    ]
     assert reasons(results) == [
         "tracking_number",
         "invalid_number",
@@ -454,8 +456,41 @@ def test_results_keep_input_order_lines_and_text(inventory):
     assert check_portability([], inventory) == []
 
 
+def test_a_repeat_names_where_the_first_occurrence_is(acme):
+    typed = [
+        Entry(1, "212 736 5000", "line 1"),
+        Entry(3, "abc", "line 3, number 1"),
+        Entry(3, "212 736 5001", "line 3, number 2"),
+        Entry(4, "(212) 736-5001", "line 4"),
+        Entry(5, "2127365000", "line 5"),
+    ]
+    sent = ["abc", "212 736 5000", "x", "y", "z", "212 736 5001", "2127365001"]
+
+    results = check_portability(typed, acme)
+    from_api = check(sent, acme)
+
+    assert [r.where for r in results] == [entry.where for entry in typed]
+    assert [r.message for r in results if r.reason == "duplicate"] == [
+        "Repeated: line 3, number 2 has the same number.",
+        "Repeated: line 1 has the same number.",
+    ]
+    assert from_api[-1].message == "Repeated: item 6 has the same number."
+    assert [r.where for r in from_api] == [f"item {n}" for n in range(1, 8)]
+
+
+def test_an_entry_without_words_for_where_is_named_by_its_line(acme):
+    results = check_portability([Entry(2, "212 736 5000"), Entry(9, "2127365000")], acme)
+
+    assert [r.where for r in results] == ["line 2", "line 9"]
+    assert results[1].message == "Repeated: line 2 has the same number."
+
+
 def test_numbered_counts_lines_from_one():
-    assert numbered(["a", "b", "c"]) == [Entry(1, "a"), Entry(2, "b"), Entry(3, "c")]
+    assert numbered(["a", "b", "c"]) == [
+        Entry(1, "a", "item 1"),
+        Entry(2, "b", "item 2"),
+        Entry(3, "c", "item 3"),
+    ]
     assert MAX_ENTRIES == 20_000
 
 
