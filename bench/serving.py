@@ -95,6 +95,7 @@ class Client:
     """One keep-alive HTTP connection with its own cookies, like one browser tab."""
 
     def __init__(self, address):
+        self.address = address
         self.connection = http.client.HTTPConnection(*address, timeout=REQUEST_TIMEOUT)
         self.cookies = SimpleCookie()
 
@@ -109,6 +110,11 @@ class Client:
         for cookie in response.headers.get_all("Set-Cookie") or ():
             self.cookies.load(cookie)
         return response.status, response.headers, text
+
+    def reconnect(self):
+        """Start a new connection (after an error left the old one unusable); keep the cookies."""
+        self.connection.close()
+        self.connection = http.client.HTTPConnection(*self.address, timeout=REQUEST_TIMEOUT)
 
     def close(self):
         self.connection.close()
