@@ -22,7 +22,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PHONE = {"width": 375, "height": 740}
+PHONE = {"width": 375, "height": 812}
 
 pytestmark = pytest.mark.browser
 
@@ -123,11 +123,11 @@ def test_results_appear_while_the_owner_types(live_server, phone, accounts):
     box.press_sequentially("(212) 736-5000\n312-263-0111", delay=20)
     status = phone.locator("#check-status")
     # No click: the debounced input sent the text, and the live region says what came back.
-    status.filter(has_text="2 numbers checked: 1 portable, 1 refused.").wait_for()
+    status.filter(has_text="2 numbers checked from the numbers you typed: 1 portable").wait_for()
     table = phone.get_by_role("table")
     assert "Already a tracking number on the platform." in table.inner_text()
     box.press_sequentially(", 416 555 1234", delay=20)
-    status.filter(has_text="3 numbers checked: 1 portable, 2 refused.").wait_for()
+    status.filter(has_text="3 numbers checked from the numbers you typed: 1 portable").wait_for()
     phone.get_by_role("button", name="Canadian").click()
     # The unfiltered table has the Canadian row too: wait for the swap itself.
     expect(phone.get_by_role("button", name="Canadian")).to_have_attribute("aria-pressed", "true")
@@ -179,3 +179,75 @@ def test_an_upload_over_the_limit_is_explained_in_place(live_server, phone, tmp_
     assert phone.get_by_role("heading", level=1).inner_text() == "Check portability"
     # The failed request is logged by the browser as a 413; nothing else may go wrong.
     assert [p for p in phone.problems if "413" not in p] == []
+
+
+def test_a_filter_pressed_with_the_keyboard_keeps_the_focus(live_server, phone, accounts):
+    TrackingNumber.create(number="+13122630111", account=accounts[1])
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/check/")
+    phone.get_by_label("Phone numbers").fill("(212) 736-5000, 312-263-0111")
+    phone.get_by_role("button", name="Check Portability").click()
+    refused = phone.get_by_role("button", name="Refused")
+    refused.wait_for()
+    refused.focus()
+    phone.keyboard.press("Enter")
+    expect(phone.get_by_role("button", name="Refused")).to_have_attribute("aria-pressed", "true")
+    expect(phone.locator("tbody tr")).to_have_count(1)
+    # The swap replaced the button; focus is on the new one, not dropped to <body>.
+    assert phone.evaluate("document.activeElement.id") == "filter-refused"
+    phone.keyboard.press("Shift+Tab")
+    phone.keyboard.press("Space")
+    expect(phone.locator("#filter-portable")).to_have_attribute("aria-pressed", "true")
+    assert phone.evaluate("document.activeElement.id") == "filter-portable"
+    assert phone.problems == []
+
+
+def test_a_kept_file_is_named_and_can_be_removed(live_server, phone, tmp_path):
+    upload = tmp_path / "numbers.csv"
+    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/check/")
+    phone.get_by_label("Phone numbers").fill("646 555 1234")
+    file_box = phone.get_by_label("Or upload a CSV file")
+    file_box.set_input_files(str(upload))
+    phone.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+    assert "were not checked" in phone.locator("#check-results").inner_text()
+    # The file is kept with the results; the box is empty, so nothing competes with them.
+    assert phone.evaluate("document.getElementById('csv_file').files.length") == 0
+    phone.get_by_role("button", name="Remove numbers.csv").click()
+    heading = phone.get_by_role("heading", name="1 number checked from the numbers you typed")
+    heading.wait_for()
+    assert "numbers.csv" not in phone.locator("#check-results").inner_text()
+    assert phone.locator("#check-status").inner_text().startswith("1 number checked from the")
+    assert phone.problems == []
+
+
+def test_on_a_phone_the_header_is_compact_and_account_tables_are_cards(
+    live_server, phone, accounts
+):
+    TrackingNumber.create(number="+13122630111", account=accounts[0])
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/accounts/4242")
+    header = phone.locator(".site-header").bounding_box()
+    assert header["height"] <= 100
+    for name in ("Port requests", "Check portability", "Account", "Sign out"):
+        box = phone.get_by_role("link", name=name).or_(phone.get_by_role("button", name=name))
+        assert box.is_visible()
+    cells = phone.locator("table.cards td")
+    assert cells.count() >= 5
+    # Every cell is a line of its card, with its label in front, and nothing scrolls sideways.
+    labels = cells.evaluate_all(
+        "cells => cells.map(c => [getComputedStyle(c).display,"
+        " getComputedStyle(c, '::before').content, c.getBoundingClientRect().right])"
+    )
+    width = phone.evaluate("window.innerWidth")
+    for display, label, right in labels:
+        assert display == "block"
+        assert label.endswith(': "')
+        assert right <= width
+    assert '"Number: "' in [label for _, label, _ in labels]
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    phone.screenshot(path="/tmp/portdesk-account-375.png", full_page=True)
+    phone.goto(f"{live_server}/check/")
+    phone.screenshot(path="/tmp/portdesk-check-375.png")
+    assert phone.problems == []
