@@ -35,6 +35,23 @@ def utcnow():
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+class NulFreeCharField(CharField):
+    """A CharField that drops NUL characters on the way to the database.
+
+    PostgreSQL refuses any text with a NUL in it ("A string literal cannot contain NUL"), and no
+    one means to type one. Text reaches the tables from forms, uploaded files' names, the JSON API,
+    the CLI and the inventory import: the field is the one door all of them pass, so the rule
+    lives here rather than in each form or in a request hook that would miss the CLI. Peewee
+    applies db_value to values compared with the field too, so a lookup with a NUL finds what
+    was stored without it.
+    """
+
+    def db_value(self, value):
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+        return super().db_value(value)
+
+
 class BaseModel(Model):
     class Meta:
         database = db
@@ -43,18 +60,18 @@ class BaseModel(Model):
 
 class Account(BaseModel):
     id = IntegerField(primary_key=True)
-    name = CharField(max_length=200)
-    fail_safe_number = CharField(max_length=16, null=True)
+    name = NulFreeCharField(max_length=200)
+    fail_safe_number = NulFreeCharField(max_length=16, null=True)
     created_at = DateTimeField(default=utcnow)
 
 
 class User(BaseModel):
-    email = CharField(max_length=254, unique=True)
+    email = NulFreeCharField(max_length=254, unique=True)
     # None until a password is set: users that arrive with the inventory cannot sign in yet.
-    password_hash = CharField(max_length=255, null=True)
-    name = CharField(max_length=200)
-    phone = CharField(max_length=16, null=True)
-    role = CharField(max_length=10, constraints=[Check("role IN ('owner', 'staff')")])
+    password_hash = NulFreeCharField(max_length=255, null=True)
+    name = NulFreeCharField(max_length=200)
+    phone = NulFreeCharField(max_length=16, null=True)
+    role = NulFreeCharField(max_length=10, constraints=[Check("role IN ('owner', 'staff')")])
     account = ForeignKeyField(Account, null=True, backref="users", on_delete="RESTRICT")
     is_active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
@@ -93,7 +110,7 @@ def looks_like_email(email):
 class LoginThrottle(BaseModel):
     """Failed sign-ins per email, kept for emails with no user too (so nothing leaks)."""
 
-    email = CharField(max_length=254, unique=True)
+    email = NulFreeCharField(max_length=254, unique=True)
     failures = IntegerField(default=0)
     window_started_at = DateTimeField(default=utcnow)
     locked_until = DateTimeField(null=True)
@@ -102,22 +119,22 @@ class LoginThrottle(BaseModel):
 class TrackingSource(BaseModel):
     id = IntegerField(primary_key=True)
     account = ForeignKeyField(Account, backref="tracking_sources", on_delete="CASCADE")
-    name = CharField(max_length=200)
+    name = NulFreeCharField(max_length=200)
 
 
 class RoutingTarget(BaseModel):
     id = IntegerField(primary_key=True)
     account = ForeignKeyField(Account, backref="routing_targets", on_delete="CASCADE")
-    name = CharField(max_length=200)
-    kind = CharField(max_length=40)
+    name = NulFreeCharField(max_length=200)
+    kind = NulFreeCharField(max_length=40)
     # The number it rings, where it has one (a receiving-number target does).
-    number = CharField(max_length=16, null=True)
+    number = NulFreeCharField(max_length=16, null=True)
 
 
 class ReceivingNumber(BaseModel):
     account = ForeignKeyField(Account, backref="receiving_numbers", on_delete="CASCADE")
-    number = CharField(max_length=16)
-    name = CharField(max_length=200, default="")
+    number = NulFreeCharField(max_length=16)
+    name = NulFreeCharField(max_length=200, default="")
     active = BooleanField(default=True)
 
     class Meta:
@@ -125,7 +142,7 @@ class ReceivingNumber(BaseModel):
 
 
 class TrackingNumber(BaseModel):
-    number = CharField(max_length=16, unique=True)
+    number = NulFreeCharField(max_length=16, unique=True)
     account = ForeignKeyField(Account, backref="tracking_numbers", on_delete="CASCADE")
     tracking_source = ForeignKeyField(TrackingSource, null=True, on_delete="SET NULL")
     routing_target = ForeignKeyField(RoutingTarget, null=True, on_delete="SET NULL")
@@ -139,7 +156,7 @@ class NumberClaim(BaseModel):
     from porting the same number.
     """
 
-    number = CharField(max_length=16, unique=True)
+    number = NulFreeCharField(max_length=16, unique=True)
     account = ForeignKeyField(Account, backref="number_claims", on_delete="CASCADE")
     # The port request table arrives with the wizard issue, which adds the foreign key.
     port_request_id = IntegerField(null=True)
@@ -155,7 +172,7 @@ class NumberUpload(BaseModel):
 
     account = ForeignKeyField(Account, backref="number_uploads", on_delete="CASCADE")
     uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    filename = CharField(max_length=255)
+    filename = NulFreeCharField(max_length=255)
     content = BlobField()
     created_at = DateTimeField(default=utcnow)
 
@@ -164,9 +181,9 @@ class ApiKey(BaseModel):
     """A key for the JSON API; only its SHA-256 is stored, the key is shown once."""
 
     account = ForeignKeyField(Account, backref="api_keys", on_delete="CASCADE")
-    name = CharField(max_length=200, default="")
-    prefix = CharField(max_length=16)
-    key_hash = CharField(max_length=64, unique=True)
+    name = NulFreeCharField(max_length=200, default="")
+    prefix = NulFreeCharField(max_length=16)
+    key_hash = NulFreeCharField(max_length=64, unique=True)
     created_at = DateTimeField(default=utcnow)
     last_used_at = DateTimeField(null=True)
     revoked_at = DateTimeField(null=True)
