@@ -2,7 +2,7 @@
 
 import functools
 import math
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
@@ -10,6 +10,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -26,10 +27,25 @@ from portal.models import User, utcnow
 
 bp = Blueprint("auth", __name__)
 
+# From this many tries left on, a failed sign-in says how many remain before the lock.
+WARN_WHEN_TRIES_LEFT = 2
+
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[InputRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+    email = EmailField(
+        "Email",
+        validators=[
+            InputRequired("Enter your email address."),
+            Length(max=254, message="Enter an email address of at most 254 characters."),
+        ],
+    )
+    password = PasswordField(
+        "Password",
+        validators=[
+            InputRequired("Enter your password."),
+            Length(max=1024, message="Enter a password of at most 1,024 characters."),
+        ],
+    )
     next = HiddenField()
 
 
@@ -39,7 +55,8 @@ def load_signed_in_user():
     g.user = None
     # Static files need no user, and looking one up would cost a query each.
     if user_id is not None and request.endpoint != "static":
-        g.user = User.get_or_none((User.id == user_id) & User.is_active)
+        # One query: the user must still be active and the session not ended since sign-in.
+        g.user = User.signed_in(user_id, session.get("session_version"))
         if g.user is None:
             session.clear()
 
@@ -49,11 +66,32 @@ def login_required(view):
 
     @functools.wraps(view)
     def wrapped(**kwargs):
+        if g.user is None and request.htmx:
+            return _signed_out_htmx()
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(**kwargs)
 
     return wrapped
+
+
+def _signed_out_htmx():
+    # A redirect would be followed by the browser and the sign-in page swapped into the page:
+    # HX-Redirect makes htmx load the sign-in page as a whole, back to the page the person is on.
+    flash("You are signed out. Sign in to continue.", "warning")
+    response = make_response("", 204)
+    response.headers["HX-Redirect"] = url_for("auth.login", next=_htmx_page_path())
+    return response
+
+
+def _htmx_page_path():
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.netloc == request.host and current.scheme in ("http", "https"):
+        # Decoded as request.path is, so what _safe_next looks at is what will be followed.
+        page = unquote(current.path) + (f"?{current.query}" if current.query else "")
+        if _safe_next(page):
+            return page
+    return request.full_path.rstrip("?")
 
 
 def role_required(role):
@@ -78,36 +116,50 @@ def _decoy_hash(method):
 
 def authenticate(email, password, config):
     """Return (user, None) for the right password, else (None, what to tell the person)."""
-    until = throttle.locked_until(email)
-    if until is not None:
-        return None, _locked_message(until)
+    attempt = throttle.take_try(email, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_SECONDS"])
+    if not attempt.allowed:
+        return None, _locked_message(attempt.window_ends)
     user = User.by_email(email)
-    if user is not None and user.is_active and user.check_password(password):
-        throttle.clear(email)
-        return user, None
-    if user is None or user.password_hash is None:
-        # Same work as a real check, so the time taken does not tell who has an account.
-        check_password_hash(_decoy_hash(config["PASSWORD_HASH_METHOD"]), password)
-    until = throttle.record_failure(
-        email, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_SECONDS"]
+    known_hash = user.password_hash if user is not None else None
+    # One hash check on every path (no such user, no password yet, deactivated), so the time
+    # an answer takes does not tell them apart.
+    matches = check_password_hash(
+        known_hash or _decoy_hash(config["PASSWORD_HASH_METHOD"]), password
     )
-    if until is not None:
-        return None, _locked_message(until)
-    return None, "That email and password do not match. Check them and try again."
+    if matches and known_hash and user.is_active:
+        throttle.give_back(email)
+        return user, None
+    if not attempt.tries_left:
+        return None, _locked_message(attempt.window_ends)
+    return None, _mismatch_message(attempt.tries_left, config["LOGIN_LOCK_SECONDS"])
+
+
+def _mismatch_message(tries_left, lock_seconds):
+    message = "That email and password do not match."
+    if tries_left > WARN_WHEN_TRIES_LEFT:
+        return f"{message} Check them and try again."
+    tries = "1 try" if tries_left == 1 else f"{tries_left} tries"
+    return f"{message} {tries} left before this email is locked for {_minutes(lock_seconds)}."
 
 
 def _locked_message(until):
-    minutes = max(1, math.ceil((until - utcnow()).total_seconds() / 60))
-    unit = "minute" if minutes == 1 else "minutes"
     return (
         "Too many failed sign-ins for this email. For your security it is locked: "
-        f"try again in {minutes} {unit}."
+        f"try again in {_minutes((until - utcnow()).total_seconds())}."
     )
 
 
+def _minutes(seconds):
+    minutes = max(1, math.ceil(seconds / 60))
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def _safe_next(target):
-    # Only paths on this site: never another host, never a scheme-relative //host.
+    # Only paths on this site: never another host, never a scheme-relative //host. Control and
+    # other unprintable characters are refused too: a line break cannot go into a header.
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if not target.isprintable():
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None
@@ -124,6 +176,7 @@ def login():
             # A new session at sign-in: nothing from before it carries over.
             session.clear()
             session["user_id"] = user.id
+            session["session_version"] = user.session_version
             User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
             flash(f"Signed in as {user.name}.", "success")
             return redirect(_safe_next(form.next.data) or url_for("pages.home"))
@@ -133,6 +186,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Every session of the user ends, not just this cookie: a copy of it must not live on.
+    if g.user is not None:
+        g.user.end_sessions()
     session.clear()
     flash("You are signed out.", "success")
     return redirect(url_for("auth.login"))

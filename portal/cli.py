@@ -132,12 +132,40 @@ def _account_for_role(role, account_id):
 @click.option("--generate-password", is_flag=True, help="Make one up and print it once.")
 def user_set_password(email, generate_password):
     """Set the password of an existing user (users from the inventory arrive without one)."""
+    user = _existing_user(email)
+    user.set_password(_password(generate_password), current_app.config["PASSWORD_HASH_METHOD"])
+    with db.atomic():
+        user.save()
+        # Whoever knew the old password may be signed in with it: those sessions end here.
+        user.end_sessions()
+    click.echo(f"Password set for {user.email}. Every session signed in before has ended.")
+
+
+@user_cli.command("deactivate")
+@click.argument("email")
+def user_deactivate(email):
+    """Stop a user from signing in, and end every session they have."""
+    user = _existing_user(email)
+    with db.atomic():
+        User.update(is_active=False).where(User.id == user.id).execute()
+        user.end_sessions()
+    click.echo(f"Deactivated {user.email}: they are signed out and cannot sign in.")
+
+
+@user_cli.command("activate")
+@click.argument("email")
+def user_activate(email):
+    """Let a deactivated user sign in again (sessions from before stay ended)."""
+    user = _existing_user(email)
+    User.update(is_active=True).where(User.id == user.id).execute()
+    click.echo(f"Activated {user.email}: they can sign in again.")
+
+
+def _existing_user(email):
     user = User.by_email(email)
     if user is None:
         raise click.ClickException(f"No user with email {normalize_email(email)}.")
-    user.set_password(_password(generate_password), current_app.config["PASSWORD_HASH_METHOD"])
-    user.save()
-    click.echo(f"Password set for {user.email}.")
+    return user
 
 
 @api_key_cli.command("create")

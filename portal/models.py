@@ -76,6 +76,8 @@ class User(BaseModel):
     is_active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
     last_login_at = DateTimeField(null=True)
+    # Kept in the session at sign-in; raising it ends every session signed in before.
+    session_version = IntegerField(default=1)
 
     class Meta:
         table_name = "users"
@@ -89,6 +91,17 @@ class User(BaseModel):
     def by_email(cls, email):
         """Return the user with this email (any case), or None."""
         return cls.get_or_none(cls.email == normalize_email(email))
+
+    @classmethod
+    def signed_in(cls, user_id, session_version):
+        """Return the active user a session names, or None when that session has ended."""
+        return cls.get_or_none(
+            (cls.id == user_id) & cls.is_active & (cls.session_version == session_version)
+        )
+
+    def end_sessions(self):
+        """End every session this user has signed in, on any browser."""
+        User.update(session_version=User.session_version + 1).where(User.id == self.id).execute()
 
     def set_password(self, password, method="scrypt"):
         self.password_hash = generate_password_hash(password, method=method)
@@ -108,12 +121,15 @@ def looks_like_email(email):
 
 
 class LoginThrottle(BaseModel):
-    """Failed sign-ins per email, kept for emails with no user too (so nothing leaks)."""
+    """Sign-in tries per email in the current window (portal/throttle.py moves the count).
+
+    Kept for emails with no user too, so the answer never tells whether an account exists.
+    """
 
     email = NulFreeCharField(max_length=254, unique=True)
+    # Tries counted in this window, less the ones that signed in.
     failures = IntegerField(default=0)
     window_started_at = DateTimeField(default=utcnow)
-    locked_until = DateTimeField(null=True)
 
 
 class TrackingSource(BaseModel):

@@ -45,6 +45,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0001_initial", None),
         ("0002_number_claims", None),
         ("0003_number_uploads", None),
+        ("0004_session_version", None),
     ]
     database.close()
 
@@ -94,7 +95,7 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
         thread.join()
     assert failures == []
     assert sorted(applied) == [[]] * 5 + [
-        ["0001_initial", "0002_number_claims", "0003_number_uploads"]
+        ["0001_initial", "0002_number_claims", "0003_number_uploads", "0004_session_version"]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES
     database.close()
