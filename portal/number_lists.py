@@ -46,6 +46,9 @@ NOT_CSV = {
     b"PK\x03\x04": f"This looks like an Excel workbook: {SAVE_AS_CSV}.",  # .xlsx is a zip
     b"\xd0\xcf\x11\xe0": f"This looks like an Excel workbook: {SAVE_AS_CSV}.",  # legacy .xls
     b"%PDF": "This is a PDF, not a CSV file: export the list as CSV and upload that.",
+    # UTF-32 before UTF-16: a UTF-32 LE file starts with UTF-16 LE's mark too.
+    b"\xff\xfe\x00\x00": f"This file is UTF-32 text: {SAVE_AS_CSV}.",
+    b"\x00\x00\xfe\xff": f"This file is UTF-32 text: {SAVE_AS_CSV}.",
     b"\xff\xfe": f"This file is UTF-16 text: {SAVE_AS_CSV}.",
     b"\xfe\xff": f"This file is UTF-16 text: {SAVE_AS_CSV}.",
 }
@@ -54,6 +57,11 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # ... but a sign, then digits and a phone number's formatting, calls no function and reads no
 # cell: "+44 20 7946 0958" stays as typed.
 NUMBER_LIKE = re.compile(r"\+[0-9 ().-]*[0-9][0-9 ().-]*|-[0-9][0-9 ().-]*")
+# Spreadsheets set to European conventions save with semicolons; some tools save with tabs.
+SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
+QUOTED = re.compile(r'"[^"]*"?')
+# How many problems one message lists; the rest are counted.
+LISTED_AT_MOST = 50
 RESULT_COLUMNS = (
     "line", "where", "input", "e164", "portable", "reason", "message", "number_type", "region",
 )  # fmt: skip
@@ -118,7 +126,9 @@ def entries_from_text(text):
 
 def read_bulk_csv(data, account):
     """Read an uploaded bulk-import CSV (or one column of numbers) for the owner's account."""
-    filled = _rows(_decode(data))
+    text = _decode(data)
+    separator = _separator(text)
+    filled = _rows(text, separator)
     # Keep the header and at most MAX_ENTRIES rows; only count the rest, so memory stays small.
     rows = list(itertools.islice(filled, MAX_ENTRIES + 1))
     if not rows:
@@ -146,7 +156,8 @@ def read_bulk_csv(data, account):
             # Most often an unquoted comma in the last column (the friendly name) split it.
             wide = "1 column" if len(columns) == 1 else f"{len(columns)} columns"
             message = f"this row has {width} cells but the file has {wide}"
-            problems.append((columns[-1], f"{message}: put a name that contains a comma in quotes"))
+            advice = f"put a name that contains a {SEPARATORS[separator]} in quotes"
+            problems.append((columns[-1], f"{message}: {advice}"))
         upload.problems += [RowProblem(number, column, message) for column, message in problems]
     return upload
 
@@ -216,19 +227,73 @@ def _decode(data):
     return text
 
 
-def _rows(text):
-    """Yield each row that is not blank, as its number and its trimmed cells."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+def _separator(text):
+    """Return the separator the header line uses most (outside quotes): comma, semicolon or tab."""
+    for line in io.StringIO(text, newline=""):
+        if line.strip():
+            unquoted = QUOTED.sub("", line)
+            counts = {separator: unquoted.count(separator) for separator in SEPARATORS}
+            best = max(counts, key=counts.get)  # the first of equals: the comma
+            return best if counts[best] else ","
+    return ","
+
+
+def _rows(text, separator):
+    """Yield each row that is not blank, as its number and its trimmed cells.
+
+    Each row is one line: a quoted cell that runs over a line break (almost always a quote
+    that is never closed) would merge the rows after it into one cell, so it is refused.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    header = number = None
     try:
         for number, cells in enumerate(reader, 1):
+            if reader.line_num != number:
+                raise NumberListError(_run_on(text, number, cells, header, reader.line_num))
             cells = [cell.strip() for cell in cells]
             if any(cells):
+                header = header or cells
                 yield number, cells
     except csv.Error as exc:
+        row = (number or 0) + 1  # the rows before it are one line each
+        line = next(itertools.islice(io.StringIO(text, newline=""), row - 1, None), "")
+        cells = next(csv.reader([line], delimiter=separator), [""])
+        column = _column_name(len(cells) - 1, header)
+        if '"' in line:
+            raise NumberListError(_never_closed(row, column)) from None
         raise NumberListError(
-            f"Line {reader.line_num}: this file cannot be read as CSV ({exc}); "
-            "look for a quote that is never closed."
+            f"Row {row}: this file cannot be read as CSV ({exc}) in {column}. "
+            "Check that it is the list of numbers you meant to upload."
         ) from None
+
+
+def _run_on(text, row, cells, header, last_line):
+    """Return the message for a row whose quoted cell runs on to `last_line`."""
+    index = next(i for i, cell in enumerate(cells) if "\n" in cell or "\r" in cell)
+    column = _column_name(index, header)
+    if last_line >= sum(1 for _ in io.StringIO(text, newline="")):
+        return _never_closed(row, column)
+    return (
+        f"Row {row}: a quote opened in {column} closes only on line {last_line}, so lines "
+        f"{row} to {last_line} would be read as one row. A cell cannot hold a line break: "
+        "close the quote on its own line, or remove it."
+    )
+
+
+def _never_closed(row, column):
+    return (
+        f"Row {row}: a quote opened in {column} is never closed, so the rest of the file would "
+        "be lost. Close the quote or remove it."
+    )
+
+
+def _column_name(index, header):
+    """Return the template's name of the column at index, or "column 3"."""
+    if header and index < len(header):
+        name = re.sub(r"[\s_]+", "_", header[index].lower())
+        if name in COLUMNS:
+            return name
+    return f"column {index + 1}"
 
 
 def _header(rows):
@@ -245,13 +310,15 @@ def _header(rows):
     if not set(names) & set(COLUMNS) and any(char.isdigit() for char in "".join(cells)):
         raise NumberListError(f"Row {number} should be the header line. {listed}.")
     unknown = [
-        f"'{_shown(cell)}'{_suggestion(name)}"
+        (cell, name)
         for cell, name in zip(cells, names, strict=False)
         if name and name not in COLUMNS
     ]
     if unknown:
         noun = "column" if len(unknown) == 1 else "columns"
-        raise NumberListError(f"Row {number}: unknown {noun} {' and '.join(unknown)}. {listed}.")
+        shown = [f"'{_shown(cell)}'{_suggestion(name)}" for cell, name in unknown[:LISTED_AT_MOST]]
+        described = _listed(shown, len(unknown))
+        raise NumberListError(f"Row {number}: unknown {noun} {described}. {listed}.")
     if "" in names:
         position = names.index("") + 1
         raise NumberListError(f"Row {number}: column {position} has no name. {listed}.")
@@ -261,6 +328,15 @@ def _header(rows):
     if "phone_number" not in names:
         raise NumberListError(f"Row {number}: the phone_number column is missing. {listed}.")
     return tuple(names), rows[1:]
+
+
+def _listed(shown, count):
+    """Return "a, b and c", or "a, b, ... and 9,950 more" when fewer are shown than there are."""
+    if count > len(shown):
+        return f"{', '.join(shown)} and {count - len(shown):,} more"
+    if len(shown) <= 2:
+        return " and ".join(shown)
+    return f"{', '.join(shown[:-1])} and {shown[-1]}"
 
 
 def _suggestion(name):

@@ -525,6 +525,21 @@ def test_single_column_row_with_a_second_cell(acme):
             id="utf-16",
         ),
         pytest.param(
+            "phone_number\n2127365000\n".encode("utf-32"),
+            f"This file is UTF-32 text: {SAVE_AS_CSV}",
+            id="utf-32",
+        ),
+        pytest.param(
+            b"\xff\xfe\x00\x00" + "phone_number\n2127365000\n".encode("utf-32-le"),
+            f"This file is UTF-32 text: {SAVE_AS_CSV}",
+            id="utf-32-le",
+        ),
+        pytest.param(
+            b"\x00\x00\xfe\xff" + "phone_number\n2127365000\n".encode("utf-32-be"),
+            f"This file is UTF-32 text: {SAVE_AS_CSV}",
+            id="utf-32-be",
+        ),
+        pytest.param(
             b"phone_number\n2127\x00365000\n",
             f"This is not a CSV file (it holds binary data): {SAVE_AS_CSV}",
             id="nul",
@@ -588,14 +603,160 @@ def test_refused_file(acme, data, message):
     assert refused(data, acme) == message
 
 
-def test_quote_never_closed(acme):
-    data = b'phone_number\n"2127365000\n' + b"x" * 200_000
+NEVER_CLOSED = (
+    "Row 3: a quote opened in friendly_name is never closed, so the rest of the file would be "
+    "lost. Close the quote or remove it."
+)
 
-    message = refused(data, acme)
 
-    assert message.startswith("Line ")
-    assert "this file cannot be read as CSV" in message
-    assert message.endswith("look for a quote that is never closed.")
+@pytest.mark.parametrize(
+    "row", ["2125550{:03d},,,,", "2125550{:03d},4242,31,901,Front desk line {:04d}"]
+)
+def test_a_quote_never_closed_loses_no_row_without_a_word(acme, row):
+    # The reported file: 5,002 rows, a quote opened on row 3 and never closed. Short rows fit in
+    # one cell and were swallowed silently; long ones overflow the csv module's cell limit.
+    rows = [row.format(n % 1000, n) for n in range(5001)]
+    rows[1] = '2125550001,,,,"Smith, John'
+
+    assert refused("\n".join([HEADER, *rows]).encode(), acme) == NEVER_CLOSED
+    assert refused("\r\n".join([HEADER, *rows, ""]).encode(), acme) == NEVER_CLOSED
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param(
+            b'phone_number\n"2127365000\n' + b"x" * 200_000,
+            "Row 2: a quote opened in phone_number is never closed, so the rest of the file "
+            "would be lost. Close the quote or remove it.",
+            id="past-the-cell-limit",
+        ),
+        pytest.param(
+            b'2127365000\n2127365001\n"2127365002\n2127365003\n',
+            "Row 3: a quote opened in column 1 is never closed, so the rest of the file would be "
+            "lost. Close the quote or remove it.",
+            id="single-column-without-a-header",
+        ),
+        pytest.param(
+            f'{HEADER}\n2127365000,,,,"Smith\n2127365001,,,,\n2127365002,,,,Jones"\n'
+            "2127365003,,,,\n".encode(),
+            "Row 2: a quote opened in friendly_name closes only on line 4, so lines 2 to 4 would "
+            "be read as one row. A cell cannot hold a line break: close the quote on its own "
+            "line, or remove it.",
+            id="closed-rows-later",
+        ),
+        pytest.param(
+            f'{HEADER}\n\n2127365000,,,,"Front desk\r\n2nd floor"\r\n2127365001,,,,\n'.encode(),
+            "Row 3: a quote opened in friendly_name closes only on line 4, so lines 3 to 4 would "
+            "be read as one row. A cell cannot hold a line break: close the quote on its own "
+            "line, or remove it.",
+            id="line-break-in-quotes",
+        ),
+        pytest.param(
+            b'phone_number,"friendly_name\n2127365000,x\n',
+            "Row 1: a quote opened in column 2 is never closed, so the rest of the file would be "
+            "lost. Close the quote or remove it.",
+            id="in-the-header",
+        ),
+        pytest.param(
+            b'phone_number;routing_id;"friendly_name\n2127365000;901;x\n',
+            "Row 1: a quote opened in column 3 is never closed, so the rest of the file would be "
+            "lost. Close the quote or remove it.",
+            id="semicolons",
+        ),
+    ],
+)
+def test_a_cell_that_runs_over_lines_is_refused_naming_its_row(acme, data, message):
+    assert refused(data, acme) == message
+
+
+def test_a_quote_closed_on_its_own_line_is_read(acme):
+    read = upload(HEADER, '2127365000,,,,"Smith, John"', '"2127365001",,,,"O\'Neil"', account=acme)
+
+    assert read.problems == []
+    assert [read.rows[2].friendly_name, read.rows[3].friendly_name] == ["Smith, John", "O'Neil"]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_semicolon_and_tab_separated_files_are_read(acme, separator):
+    lines = [
+        HEADER,
+        "(212) 736-5000,4242,31,901,Main line",
+        '212-736-5001,,32,Front desk,"Front desk, 2nd floor"',
+        "2127365002,5151,,,",
+    ]
+    text = "\n".join(line.replace(",", separator) for line in lines).replace(
+        f"Front desk{separator} 2nd", "Front desk, 2nd"
+    )
+
+    read = read_bulk_csv(text.encode(), acme)
+
+    assert read.entries == [
+        at_row(2, "(212) 736-5000"),
+        at_row(3, "212-736-5001"),
+        at_row(4, "2127365002"),
+    ]
+    assert read.rows == {
+        2: BulkRow(31, 901, "Main line"),
+        3: BulkRow(32, None, "Front desk, 2nd floor"),
+        4: BulkRow(None, None, ""),
+    }
+    assert [(p.row, p.column) for p in read.problems] == [(3, "routing_id"), (4, "account_id")]
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "name"),
+    [
+        pytest.param(
+            "phone_number;friendly_name", "2127365000;Sales, 2nd", "Sales, 2nd", id="semi"
+        ),
+        pytest.param("phone_number\tfriendly_name", "2127365000\tA, b; c", "A, b; c", id="tabs"),
+        pytest.param('"phone_number";"friendly_name"', "2127365000;A, b", "A, b", id="quoted"),
+        pytest.param("phone_number,friendly_name", "2127365000,A; b", "A; b", id="commas"),
+    ],
+)
+def test_the_separator_is_the_header_line_s(acme, header, row, name):
+    read = upload("", header, row, account=acme)
+
+    assert read.problems == []
+    assert read.entries == [at_row(3, "2127365000")]
+    assert read.rows[3].friendly_name == name
+
+
+def test_a_single_column_has_no_separator_to_find(acme):
+    read = upload("Numbers", "2127365000", "(212) 736-5001", account=acme)
+
+    assert read.entries == [at_row(2, "2127365000"), at_row(3, "(212) 736-5001")]
+
+
+def test_a_row_split_by_an_unquoted_semicolon_says_semicolon(acme):
+    read = upload("phone_number;friendly_name", "2127365000;Main; Sales", account=acme)
+
+    assert read.problems == [
+        RowProblem(
+            2,
+            "friendly_name",
+            "this row has 3 cells but the file has 2 columns: put a name that contains a "
+            "semicolon in quotes",
+        )
+    ]
+
+
+def test_a_header_of_a_hundred_thousand_unknown_columns_lists_fifty(acme):
+    header = ",".join(f"c{i}" for i in range(100_000))
+
+    message = refused(f"phone_number,{header}\n2127365000\n".encode(), acme)
+
+    listed = ", ".join(f"'c{i}'" for i in range(50))
+    assert message == (
+        f"Row 1: unknown columns {listed} and 99,950 more. The template's header line is {HEADER}."
+    )
+
+
+def test_three_unknown_columns_are_listed_in_a_sentence(acme):
+    message = refused(b"phone_number,q1,q2,q3\n2127365000\n", acme)
+
+    assert message.startswith("Row 1: unknown columns 'q1', 'q2' and 'q3'. ")
 
 
 @pytest.mark.parametrize(
