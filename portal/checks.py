@@ -77,10 +77,12 @@ class Report:
     def __post_init__(self):
         self.summary = summarize(self.results)
         self.problems = self.bulk.problems if self.bulk else []
-        # Each row's id problems, so the row itself never says a plain "Portable".
-        self.row_problems = self.bulk.problems_by_row() if self.bulk else {}
         self.matching = [r for r in self.results if _matches(r, self.reason)]
         self.shown = self.matching[:RESULTS_SHOWN]
+        # Each shown result with its row's id problems, so a row never says a plain "Portable".
+        # Paired here: a lookup per row in the template costs more than the rest of the row.
+        by_row = self.bulk.problems_by_row() if self.bulk else {}
+        self.rows = [(result, by_row.get(result.line, ())) for result in self.shown]
 
 
 def _matches(result, reason):

@@ -25,7 +25,11 @@ def test_owner_sees_their_accounts_inventory(owner_client, inventory):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Acme Dental" in html
-    assert "<td>901</td><td>Front desk</td><td>receiving number</td><td>(312) 263-0100</td>" in html
+    # Each cell names its column, so on a phone the row reads as a card.
+    assert (
+        '<td data-label="Routing ID">901</td><td data-label="Name">Front desk</td>'
+        '<td data-label="Kind">receiving number</td><td data-label="Rings">(312) 263-0100</td>'
+    ) in html
     assert "(312) 263-0111" in html
     assert "Google Ads (501)" in html
 
