@@ -7,7 +7,6 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from portal import accounts, api, auth, checks, cli, pages, port_requests, queue, schema, web
 from portal import config as settings
 from portal import db as database
 
@@ -42,17 +41,18 @@ def create_app(config=None):
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
 
-    csrf.init_app(app)
-    # Key-authenticated JSON: no session, no form, so no CSRF token.
-    csrf.exempt(api.bp)
-    htmx.init_app(app)
+    # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no views.
+    from portal import accounts, api, auth, checks, cli, pages, port_requests, queue, schema, web
+
     database.init_app(app)
     if app.config["AUTO_MIGRATE"]:
         with database.db.connection_context():
             schema.upgrade(database.db)
+        # gunicorn --preload forks workers after this: no socket may be shared with them.
+        database.close_all()
 
-    web.init_app(app)
-    cli.init_app(app)
+    # The blueprints come before CSRF protection: their before_app_request hooks (the signed-in
+    # user) then run first, so a refused form or a 413 still knows who is signed in.
     for blueprint in (
         auth.bp,
         pages.bp,
@@ -63,4 +63,10 @@ def create_app(config=None):
         api.bp,
     ):
         app.register_blueprint(blueprint)
+    web.init_app(app)
+    csrf.init_app(app)
+    # Key-authenticated JSON: no session, no form, so no CSRF token.
+    csrf.exempt(api.bp)
+    htmx.init_app(app)
+    cli.init_app(app)
     return app

@@ -1,7 +1,9 @@
 """Configuration layers: defaults, then the environment, then the caller's dict."""
 
+import contextlib
 import os
 import secrets
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +14,11 @@ DEFAULTS = {
     "SECRET_KEY": None,
     "AUTO_MIGRATE": True,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # PostgreSQL connections kept open per process, and how long a request waits for a free one.
+    "DB_POOL_SIZE": 8,
+    "DB_POOL_TIMEOUT": 10,
+    # SQLite reads through a memory map this large; mapped pages count in the process's RSS.
+    "SQLITE_MMAP_MB": 64,
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 25,
     "SMTP_USERNAME": None,
@@ -39,14 +46,23 @@ def _text(name, raw):
     return raw
 
 
-def _whole_number(name, raw):
+def _whole_number(name, raw, least=0, most=None):
     try:
         value = int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    if value < least or (most is not None and value > most):
+        allowed = f"from {least} to {most}" if most is not None else f"at least {least}"
+        raise ConfigError(f"{name} must be {allowed}, got {raw!r}")
     return value
+
+
+def _at_least_one(name, raw):
+    return _whole_number(name, raw, least=1)
+
+
+def _port(name, raw):
+    return _whole_number(name, raw, least=1, most=65535)
 
 
 def _switch(name, raw):
@@ -59,7 +75,8 @@ def _switch(name, raw):
 
 
 def _megabytes(name, raw):
-    return _whole_number(name, raw) * 1024 * 1024
+    # 0 would refuse every form, the sign-in included.
+    return _at_least_one(name, raw) * 1024 * 1024
 
 
 # Environment variable -> (config key, parser).
@@ -68,16 +85,34 @@ ENVIRONMENT = {
     "SECRET_KEY": ("SECRET_KEY", _text),
     "AUTO_MIGRATE": ("AUTO_MIGRATE", _switch),
     "MAX_UPLOAD_MB": ("MAX_CONTENT_LENGTH", _megabytes),
+    "DB_POOL_SIZE": ("DB_POOL_SIZE", _at_least_one),
+    "DB_POOL_TIMEOUT": ("DB_POOL_TIMEOUT", _at_least_one),
+    "SQLITE_MMAP_MB": ("SQLITE_MMAP_MB", _whole_number),
     "SMTP_HOST": ("SMTP_HOST", _text),
-    "SMTP_PORT": ("SMTP_PORT", _whole_number),
+    "SMTP_PORT": ("SMTP_PORT", _port),
     "SMTP_USERNAME": ("SMTP_USERNAME", _text),
     "SMTP_PASSWORD": ("SMTP_PASSWORD", _text),
     "SMTP_STARTTLS": ("SMTP_STARTTLS", _switch),
     "SMTP_SSL": ("SMTP_SSL", _switch),
-    "SMTP_TIMEOUT": ("SMTP_TIMEOUT", _whole_number),
+    "SMTP_TIMEOUT": ("SMTP_TIMEOUT", _at_least_one),
     "MAIL_FROM": ("MAIL_FROM", _text),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _switch),
 }
+
+
+# gunicorn's master stops (rather than restart the worker again and again) when a worker
+# exits with this status, which it calls "App failed to load".
+CANNOT_START = 4
+
+
+@contextlib.contextmanager
+def stop_on_config_error():
+    """Turn a ConfigError into one line on stderr and a non-zero exit, not a traceback."""
+    try:
+        yield
+    except ConfigError as error:
+        print(f"PortDesk cannot start: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(CANNOT_START) from None
 
 
 def from_environment(environ=None):

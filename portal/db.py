@@ -1,10 +1,10 @@
-"""The database: one peewee proxy, opened from DATABASE_URL, a connection per request."""
+"""The database: one peewee proxy, opened from DATABASE_URL, connected on first query."""
 
 from urllib.parse import urlsplit
 
-from flask import request
 from peewee import DatabaseProxy, PostgresqlDatabase
 from playhouse.db_url import connect
+from playhouse.pool import PooledPostgresqlDatabase
 
 from portal.config import ConfigError
 
@@ -16,21 +16,34 @@ SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
     "synchronous": "normal",
-    # Each request opens a new connection with an empty page cache: reading the file through
-    # memory the OS already caches keeps big indexes fast from a request's first query.
-    "mmap_size": 256 * 1024 * 1024,
 }
+# Each request opens a new SQLite connection with an empty page cache: reading the file through
+# memory the OS already caches keeps big indexes fast from a request's first query. The mapped
+# pages count in the process's RSS, so the map is sized rather than as large as the file.
+SQLITE_MMAP_MB = 64
+# A pooled PostgreSQL connection older than this is closed rather than reused, so a server or
+# proxy that drops idle connections never hands a request a dead one for long.
+POOL_RECYCLE_SECONDS = 300
 
 
-def open_database(url):
-    """Return an unconnected peewee database for a sqlite:/// or postgresql:// URL."""
+def open_database(url, pool_size=None, pool_timeout=None, sqlite_mmap_mb=SQLITE_MMAP_MB):
+    """Return an unconnected peewee database; PostgreSQL is pooled when pool_size is given."""
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         if not url.startswith("sqlite:///") or len(url) == len("sqlite:///"):
             raise ConfigError("DATABASE_URL for SQLite looks like sqlite:////absolute/path.sqlite3")
-        return connect(url, pragmas=SQLITE_PRAGMAS)
+        pragmas = {**SQLITE_PRAGMAS, "mmap_size": sqlite_mmap_mb * 1024 * 1024}
+        return connect(url, pragmas=pragmas)
     if scheme in ("postgres", "postgresql"):
-        return connect(url)
+        if pool_size is None:
+            return connect(url)
+        pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
+        return connect(
+            pooled,
+            max_connections=pool_size,
+            timeout=pool_timeout,
+            stale_timeout=POOL_RECYCLE_SECONDS,
+        )
     raise ConfigError(
         f"DATABASE_URL must start with sqlite:/// or postgresql://, got {scheme or url!r}"
     )
@@ -41,16 +54,35 @@ def is_postgresql(database):
     return isinstance(getattr(database, "obj", database), PostgresqlDatabase)
 
 
-def init_app(app):
-    """Bind the proxy to the app's database and open a connection per request."""
-    db.initialize(open_database(app.config["DATABASE_URL"]))
+def close_all():
+    """Close every connection this process holds, pooled or not (before gunicorn forks)."""
+    if isinstance(db.obj, PooledPostgresqlDatabase):
+        db.obj.close_all()
+    elif not db.is_closed():
+        db.close()
 
-    @app.before_request
-    def _connect():
-        if request.endpoint != "static":
-            db.connect(reuse_if_open=True)
+
+def init_app(app):
+    """Bind the proxy to the app's database; each request gives its connection back at the end.
+
+    There is no connect in before_request: peewee connects on the first query, so a request that
+    needs no database (a static file, an API 404) is answered even while the database is down.
+    """
+    config = app.config
+    if db.obj is not None:
+        # Another app bound the proxy before (tests, scripts): its connections go with it.
+        close_all()
+    db.initialize(
+        open_database(
+            config["DATABASE_URL"],
+            pool_size=config["DB_POOL_SIZE"],
+            pool_timeout=config["DB_POOL_TIMEOUT"],
+            sqlite_mmap_mb=config["SQLITE_MMAP_MB"],
+        )
+    )
 
     @app.teardown_appcontext
     def _close(exc):
+        # On a pooled database close() puts the connection back in the pool.
         if not db.is_closed():
             db.close()

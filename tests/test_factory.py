@@ -41,7 +41,7 @@ def test_config_dict_overrides_environment(database_url, tmp_path, monkeypatch):
     ("variable", "value", "message"),
     [
         ("SMTP_PORT", "twenty-five", "SMTP_PORT must be a whole number, got 'twenty-five'"),
-        ("MAX_UPLOAD_MB", "-1", "MAX_UPLOAD_MB must not be negative, got '-1'"),
+        ("MAX_UPLOAD_MB", "-1", "MAX_UPLOAD_MB must be at least 1, got '-1'"),
         ("SMTP_STARTTLS", "maybe", "SMTP_STARTTLS must be 1 or 0 (true or false), got 'maybe'"),
     ],
 )
