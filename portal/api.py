@@ -1,13 +1,14 @@
 """The JSON API: portability checks for the account that owns the API key.
 
 Every answer under /api/ is JSON, errors included: `{"error": {"code": ..., "message": ...}}`.
+The app's error handlers (portal/web.py) answer any URL under /api/ with `error_answer`, whether
+or not a route matched, so that holds for unknown URLs and failures before routing too.
 """
 
 import json
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from werkzeug.exceptions import HTTPException, default_exceptions
 
 from portal.models import ApiKey, utcnow
 from portal.portability import MAX_ENTRIES, check_portability, numbered, summarize
@@ -129,31 +130,14 @@ def _refused(error):
     return _error(error.status, error.code, error.message, error.headers)
 
 
-def _http_error(error):
-    if error.code is None or error.code < 400:
-        return error
-    return _error(*_describe(error))
-
-
-# The app's own handlers for one code (the HTML 500 page, the CSRF page) would win over a
-# blueprint handler for all HTTP errors, so answer each code here.
-for _code in default_exceptions:
-    bp.register_error_handler(_code, _http_error)
-bp.register_error_handler(HTTPException, _http_error)
-
-
-@bp.before_app_request
-def _unrouted_as_json():
-    # A URL that matches no route (or not with this method) belongs to no blueprint, so the
-    # blueprint's handlers never see its 404 or 405: answer those here, before the app's pages.
-    error = request.routing_exception
-    if error is not None and error.code >= 400 and _under_api(request.path):
-        return _error(*_describe(error))
-    return None
-
-
-def _under_api(path):
+def under_api(path):
+    """Say whether a path is the API's, where every answer is JSON."""
     return path.startswith(API_ROOT) or path == API_ROOT.rstrip("/")
+
+
+def error_answer(error):
+    """Answer an HTTP error (a 404, a 405, a 500...) as the API's JSON."""
+    return _error(*_describe(error))
 
 
 def _describe(error):
@@ -176,6 +160,12 @@ def _describe(error):
             "and contact Carrier Relations if it keeps happening."
         )
         return 500, "internal_error", message, None
+    if error.code == 503:
+        message = (
+            "The service cannot reach its database right now. Try again in a minute, "
+            "and contact Carrier Relations if it keeps happening."
+        )
+        return 503, "database_unavailable", message, None
     code = error.name.lower().replace(" ", "_").replace("'", "")
     return error.code, code, error.description, None
 

@@ -1,10 +1,34 @@
-"""What every response shares: security headers, error pages, template helpers."""
+"""What every response shares: security headers, caching, every error answer, template helpers.
 
-from flask import current_app, g, render_template, request
+Errors are answered here and only here: JSON in the API's words under /api/, a page (or an htmx
+fragment) elsewhere.
+"""
+
+import io
+from urllib.parse import urlsplit
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
-from werkzeug.exceptions import HTTPException, InternalServerError
+from peewee import InterfaceError, OperationalError
+from playhouse.pool import MaxConnectionsExceeded
+from werkzeug.exceptions import (
+    HTTPException,
+    InternalServerError,
+    RequestEntityTooLarge,
+    ServiceUnavailable,
+)
 
+from portal import api
 from portal.numbers import display
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -44,7 +68,20 @@ ERROR_PAGES = {
         "Nothing you entered was lost. Try again in a moment; if it keeps happening, "
         "contact Carrier Relations.",
     ),
+    503: (
+        "PortDesk can't reach its database",
+        "This is on our side. Try again in a minute; if it keeps happening, "
+        "contact Carrier Relations.",
+    ),
 }
+
+EXPIRED_FORM = (
+    "This form had expired or was sent from another page. Reload the page and send it again."
+)
+SIGNED_OUT = "You are signed out. Sign in to continue."
+
+# The database refused, was not there, or had no free connection in time.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, MaxConnectionsExceeded)
 
 
 def wants_fragment():
@@ -52,7 +89,38 @@ def wants_fragment():
     return bool(request.htmx) and not (request.htmx.boosted or request.htmx.history_restore_request)
 
 
-def _error_page(code, detail=None):
+def signed_out():
+    """Send someone whose session has ended to the sign-in page, and back afterwards."""
+    flash(SIGNED_OUT, "warning")
+    sign_in = url_for("auth.login", next=_page_to_return_to())
+    if request.htmx:
+        # htmx would swap a redirect's sign-in page into the page: load it as a whole instead.
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = sign_in
+        return response
+    return redirect(sign_in)
+
+
+def _page_to_return_to():
+    # The page the person is on (htmx says which, else the referrer), if it is on this site;
+    # else none, and signing in leads home.
+    page = request.headers.get("HX-Current-URL") or request.referrer or ""
+    parts = urlsplit(page)
+    if parts.scheme in ("http", "https") and parts.netloc == request.host and parts.path:
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+    return None
+
+
+def error_answer(error, detail=None):
+    """Answer an HTTP error: the API's JSON under /api/, else the page or the htmx fragment."""
+    if api.under_api(request.path):
+        return api.error_answer(error)
+    # Keep what the error says in headers (Allow on a 405), not its HTML content type.
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    return _error_page(error.code, detail, headers=headers)
+
+
+def _error_page(code, detail=None, headers=None):
     title, advice = ERROR_PAGES.get(code, (f"Error {code}", "Go back and try again."))
     # htmx swaps error answers too (see base.html): give it the words, not a whole page.
     template = "errors/_error.html" if wants_fragment() else "errors/error.html"
@@ -63,46 +131,78 @@ def _error_page(code, detail=None):
         current_app.logger.exception("The error page for %s could not be rendered", code)
         html = f"<!doctype html><title>{escape(title)}</title><h1>{escape(title)}</h1>"
         html += f"<p>{escape(detail or advice)}</p>"
-    return html, code
+    return html, code, headers or []
+
+
+def _size_the_body():
+    # A body of unknown length (chunked) is cut at MAX_CONTENT_LENGTH by werkzeug without a word:
+    # the rest of a form or a JSON list would be lost. Read it here, one byte past the limit, so
+    # it is refused with a 413 or passed on with a Content-Length like any other.
+    environ = request.environ
+    limit = request.max_content_length
+    if (
+        request.method in ("GET", "HEAD", "OPTIONS")
+        or limit is None
+        or request.content_length is not None
+        or "wsgi.input_terminated" not in environ
+    ):
+        return
+    body = io.BytesIO()
+    while chunk := environ["wsgi.input"].read(min(64 * 1024, limit + 1 - body.tell())):
+        body.write(chunk)
+        if body.tell() > limit:
+            raise RequestEntityTooLarge()
+    environ["CONTENT_LENGTH"] = str(body.tell())
+    body.seek(0)
+    environ["wsgi.input"] = body
 
 
 def init_app(app):
-    """Register the headers, the error pages and the template helpers on the app."""
+    """Register the headers, the error answers and the template helpers on the app.
+
+    Call it after registering the blueprints (the signed-in user is loaded first, so error pages
+    know who is signed in) and before CSRF protection (which reads the body).
+    """
+    app.before_request(_size_the_body)
 
     @app.after_request
-    def _security_headers(response):
+    def _shared_headers(response):
         for header, value in SECURITY_HEADERS.items():
             response.headers.setdefault(header, value)
         if response.mimetype == "text/html":
             # One URL serves a page or an htmx fragment: caches must keep them apart.
             response.vary.add("HX-Request")
-        if g.get("user") is not None and response.mimetype == "text/html":
-            # Pages behind sign-in must not be kept by shared or back-button caches.
-            response.headers.setdefault("Cache-Control", "no-store")
+        if g.get("user") is not None or api.under_api(request.path):
+            # What a signed-in user or an API key sees (pages, CSV downloads, JSON) is theirs:
+            # no shared cache, no back-button cache may keep it.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        return _error_page(
-            400,
-            "This form had expired or was sent from another page. "
-            "Reload the page and send it again.",
-        )
+        # No user and a refused form: the session ended (signed out in another tab, say).
+        if g.get("user") is None and request.endpoint != "auth.login":
+            return signed_out()
+        return error_answer(error, EXPIRED_FORM)
 
     @app.errorhandler(HTTPException)
     def _http_error(error):
         if error.code is None or error.code < 400:
             return error
-        return _error_page(error.code)
+        return error_answer(error)
 
     @app.errorhandler(InternalServerError)
     def _server_error(error):
-        app.logger.error(
-            "Unhandled error on %s %s",
-            request.method,
-            request.path,
-            exc_info=error.original_exception,
-        )
-        return _error_page(500)
+        # Flask has logged the exception already, with the method and path.
+        return error_answer(error)
 
+    def _database_unavailable(error):
+        # Handled here, so Flask does not log it: say it once, with the request it failed.
+        app.logger.error(
+            "The database is unavailable on %s %s", request.method, request.path, exc_info=error
+        )
+        return error_answer(ServiceUnavailable())
+
+    for exception in DATABASE_UNAVAILABLE:
+        app.register_error_handler(exception, _database_unavailable)
     app.add_template_filter(display, "phone")

@@ -1,5 +1,6 @@
 """The JSON API: the portability check by API key, and JSON for every answer under /api/."""
 
+import io
 import json
 from datetime import timedelta
 
@@ -252,6 +253,26 @@ def test_a_body_over_the_size_limit_is_413_json(small_app, accounts):
     client = small_app.test_client()
     assert check(client, key, ["212-736-5000"] * 10).status_code == 200
     response = check(client, key, ["212-736-5000"] * 100)
+    assert "1,024-byte limit" in assert_error(response, 413, "body_too_large")
+
+
+def send_chunked(client, key, numbers):
+    """POST with no Content-Length, as a server hands on a chunked body."""
+    return client.post(
+        URL,
+        input_stream=io.BytesIO(json.dumps({"numbers": numbers}).encode()),
+        headers=bearer(key) | {"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+
+
+def test_a_chunked_body_over_the_size_limit_is_413_json(small_app, accounts):
+    key = issue_key(small_app, accounts[0])
+    client = small_app.test_client()
+    small = send_chunked(client, key, ["212-736-5000"] * 10)
+    assert small.status_code == 200
+    assert small.get_json()["summary"]["total"] == 10
+    response = send_chunked(client, key, ["212-736-5000"] * 100)
     assert "1,024-byte limit" in assert_error(response, 413, "body_too_large")
 
 

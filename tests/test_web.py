@@ -1,5 +1,7 @@
 """What every response shares: security headers and the error pages."""
 
+import io
+
 import pytest
 from flask import abort
 
@@ -79,6 +81,21 @@ def test_error_pages_use_the_layout(failing_app, code, title):
 def test_an_upload_over_the_limit_gets_413(database_url, tmp_path):
     app = create_app(make_config(database_url, tmp_path, MAX_CONTENT_LENGTH=1024))
     response = app.test_client().post("/login", data={"email": "x" * 4096, "password": "y"})
+    assert response.status_code == 413
+    assert "That upload is too large" in response.get_data(as_text=True)
+
+
+def test_a_chunked_form_over_the_limit_gets_413_not_a_cut_form(database_url, tmp_path):
+    app = create_app(make_config(database_url, tmp_path, MAX_CONTENT_LENGTH=1024))
+    response = app.test_client().post(
+        "/login",
+        input_stream=io.BytesIO(b"password=y&email=" + b"x" * 4096),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413
     assert "That upload is too large" in response.get_data(as_text=True)
 
