@@ -29,9 +29,10 @@ their targets. Then, for N = 10,000 on each inventory:
         cache between runs, as in production), best of 9 after 1 warm-up, as e/a
 
 and last the peak memory of (c) for N = 20,000 on the full inventory, measured in a fresh
-process: the Python heap (tracemalloc) and the private memory (Private_Clean + Private_Dirty
-from /proc/self/smaps_rollup, sampled during the request). RSS is shown for comparison only:
-it counts the pages of SQLite's memory map, which the OS shares and can drop at any time. Every
+process: the Python heap (tracemalloc), and from /proc/self/smaps_rollup, sampled during the
+request, the private memory (Private_Clean + Private_Dirty) and the anonymous memory (the heap,
+without the pages of SQLite's memory map that private memory still counts when no other process
+maps them). RSS is shown for comparison only: it counts every mapped page that is in memory. Every
 (b), (c) and (d) run is checked against the refusals the inputs were built to have. It exits
 non-zero on errors only: a missed target is printed as MISSED.
 """
@@ -608,17 +609,20 @@ def memory_probe(url):
 
 
 def memory_mb():
-    """Return this process's memory in MB: private (Private_Clean + Private_Dirty), PSS, RSS.
+    """Return this process's memory in MB: private (Private_Clean + Private_Dirty), anonymous,
+    PSS and RSS.
 
-    Private memory is what the process alone holds. RSS also counts the pages of SQLite's memory
-    map that are in memory, which every process mapping the file shares with the OS's cache.
+    Private memory is the pages no other process maps. It still counts the pages of SQLite's
+    memory map that this process alone has read (they are the OS's file cache, dropped at will),
+    so anonymous memory (the heap and stacks, no file behind them) is shown beside it.
     """
     kb = {}
     for line in Path("/proc/self/smaps_rollup").read_text().splitlines()[1:]:
         name, value, *_ = line.split()
         kb[name.rstrip(":")] = int(value)
     private = kb["Private_Clean"] + kb["Private_Dirty"]
-    return {"private": private / 1024, "pss": kb["Pss"] / 1024, "rss": kb["Rss"] / 1024}
+    names = {"anonymous": "Anonymous", "pss": "Pss", "rss": "Rss"}
+    return {"private": private / 1024} | {name: kb[key] / 1024 for name, key in names.items()}
 
 
 @contextmanager
@@ -646,12 +650,13 @@ def print_memory(memory):
     before, peak = memory["before"], memory["peak"]
     print(
         f"\npeak memory of (c), N = {memory['n']:,}, full inventory, in a fresh process "
-        f"(before the request: private {before['private']:.0f} MB, PSS {before['pss']:.0f} MB, "
-        f"RSS {before['rss']:.0f} MB):"
+        f"(before the request: private {before['private']:.0f} MB, anonymous "
+        f"{before['anonymous']:.0f} MB, PSS {before['pss']:.0f} MB, RSS {before['rss']:.0f} MB):"
     )
     figures = {
         "Python heap (tracemalloc)": memory["heap_peak_mb"],
         "private memory growth": peak["private"] - before["private"],
+        "anonymous memory growth": peak["anonymous"] - before["anonymous"],
     }
     for label, value in figures.items():
         mark = verdict(value, MEMORY_TARGET_MB)
