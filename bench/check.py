@@ -365,10 +365,7 @@ def call_api(side, texts):
 
 def clear_prefix_cache():
     """Forget the per-prefix NANP verdicts, as a fresh worker starts."""
-    if hasattr(nanp._prefix_verdict, "cache_clear"):  # an lru_cache
-        nanp._prefix_verdict.cache_clear()
-    else:  # the module dict it replaced
-        nanp._prefix_verdicts.clear()
+    nanp._prefix_verdict.cache_clear()
 
 
 def in_batches(texts):
