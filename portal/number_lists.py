@@ -269,7 +269,8 @@ def _rows(text, separator):
 
 def _run_on(text, row, cells, header, last_line):
     """Return the message for a row whose quoted cell runs on to `last_line`."""
-    index = next(i for i, cell in enumerate(cells) if "\n" in cell or "\r" in cell)
+    breaks = (i for i, cell in enumerate(cells) if "\n" in cell or "\r" in cell)
+    index = next(breaks, len(cells) - 1)
     column = _column_name(index, header)
     if last_line >= sum(1 for _ in io.StringIO(text, newline="")):
         return _never_closed(row, column)
