@@ -2,7 +2,7 @@
 
 import functools
 import math
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -10,7 +10,6 @@ from flask import (
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -24,6 +23,7 @@ from wtforms.validators import InputRequired, Length
 
 from portal import throttle
 from portal.models import User, utcnow
+from portal.web import signed_out
 
 bp = Blueprint("auth", __name__)
 
@@ -67,31 +67,12 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None and request.htmx:
-            return _signed_out_htmx()
+            return signed_out()
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(**kwargs)
 
     return wrapped
-
-
-def _signed_out_htmx():
-    # A redirect would be followed by the browser and the sign-in page swapped into the page:
-    # HX-Redirect makes htmx load the sign-in page as a whole, back to the page the person is on.
-    flash("You are signed out. Sign in to continue.", "warning")
-    response = make_response("", 204)
-    response.headers["HX-Redirect"] = url_for("auth.login", next=_htmx_page_path())
-    return response
-
-
-def _htmx_page_path():
-    current = urlsplit(request.headers.get("HX-Current-URL", ""))
-    if current.netloc == request.host and current.scheme in ("http", "https"):
-        # Decoded as request.path is, so what _safe_next looks at is what will be followed.
-        page = unquote(current.path) + (f"?{current.query}" if current.query else "")
-        if _safe_next(page):
-            return page
-    return request.full_path.rstrip("?")
 
 
 def role_required(role):

@@ -93,12 +93,6 @@ def _matches(result, reason):
     return not reason or result.reason == reason
 
 
-@bp.app_template_filter("count")
-def count_filter(number):
-    """Format a count with thousands separators: 20,000."""
-    return f"{number:,}"
-
-
 @bp.route("/", methods=["GET", "POST"])
 @role_required("owner")
 def check():

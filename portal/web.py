@@ -5,7 +5,7 @@ fragment) elsewhere.
 """
 
 import io
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     current_app,
@@ -107,7 +107,8 @@ def _page_to_return_to():
     page = request.headers.get("HX-Current-URL") or request.referrer or ""
     parts = urlsplit(page)
     if parts.scheme in ("http", "https") and parts.netloc == request.host and parts.path:
-        return parts.path + (f"?{parts.query}" if parts.query else "")
+        # Decoded as request.path is: url_for quotes it again, and sign-in checks what it gets.
+        return unquote(parts.path) + (f"?{parts.query}" if parts.query else "")
     return None
 
 
@@ -155,6 +156,11 @@ def _size_the_body():
     environ["CONTENT_LENGTH"] = str(body.tell())
     body.seek(0)
     environ["wsgi.input"] = body
+
+
+def count(number):
+    """Format a count with thousands separators: 20,000."""
+    return f"{number:,}"
 
 
 def init_app(app):
@@ -206,3 +212,4 @@ def init_app(app):
     for exception in DATABASE_UNAVAILABLE:
         app.register_error_handler(exception, _database_unavailable)
     app.add_template_filter(display, "phone")
+    app.add_template_filter(count, "count")
