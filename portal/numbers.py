@@ -144,7 +144,7 @@ def _length_problem(count):
 
 
 def _classify_nanp(digits):
-    # NANP rules the library does not enforce come first (DESIGN.md, "NANP rules").
+    # NANP rules the library does not enforce come first (docs/domain.md, "Reading a number").
     area, exchange, line = digits[:3], digits[3:6], digits[6:]
     if area[0] in "01":
         return _invalid(f"Area codes never start with 0 or 1 ({area}).")

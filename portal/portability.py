@@ -1,6 +1,6 @@
 """Which numbers can be ported, and exactly why not: every portability rule lives here.
 
-`check_portability` applies the rules in DESIGN's order, first failing rule wins:
+`check_portability` applies the rules in the order of docs/domain.md, first failing rule wins:
 parsing and NANP validity, region, duplicates within the input, then the inventory
 (receiving, fail-safe, user, tracking numbers, and numbers claimed by other port requests).
 Inventory lookups take one query per table whatever the count of numbers: the account's own

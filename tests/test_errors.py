@@ -220,4 +220,3 @@ def test_api_answers_are_not_cached(app, client, accounts):
     assert [r.status_code for r in answers] == [200, 401, 404]
     for response in answers:
         assert response.headers["Cache-Control"] == "no-store"
-

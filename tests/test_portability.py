@@ -93,7 +93,7 @@ TOLL_FREE = [
     toll_free("1 (800) 356-9377", "+18003569377"),
     *[toll_free(f"{npa} 356 9377", f"+1{npa}3569377") for npa in (833, 844, 855, 866, 877, 888)],
 ]
-# Valid to the library, refused by DESIGN's NANP rules: 555-0100..0199 in every area code.
+# Valid to the library, refused by our NANP rules (docs/domain.md): 555-0100..0199 everywhere.
 FICTION = [
     "212 555 0100",
     "212-555-0150",
@@ -671,7 +671,7 @@ def test_queries_do_not_grow_with_the_count_of_numbers(big_inventory, statements
 
 
 # Property tests: nothing anyone types makes the check raise, and its NANP verdicts are the
-# library's (plus DESIGN's own rules), whatever it caches.
+# library's (plus the NANP rules of docs/domain.md), whatever it caches.
 
 NUMBERISH = st.text(alphabet="0123456789+-(). ,;/#*xXe\t\u00a0", max_size=24)
 UNICODE_DIGITS = st.text(alphabet=st.characters(categories=("Nd",)), min_size=1, max_size=16)
@@ -714,7 +714,7 @@ def test_no_input_string_makes_the_check_raise(inventory, texts):
 
 
 def library_expectation(digits):
-    """What the library says of a 10-digit NANP number, refused where DESIGN adds a rule."""
+    """What the library says of a 10-digit NANP number, refused where docs/domain.md adds a rule."""
     area, exchange, line = digits[:3], digits[3:6], digits[6:]
     parsed = phonenumbers.parse("+1" + digits, None)
     fiction = exchange == "555" and "0100" <= line <= "0199"
@@ -736,7 +736,7 @@ def nanp_three(first):
 
 
 RANDOM_PREFIX = st.builds(str.__add__, nanp_three(2), nanp_three(2))
-# Prefixes where the verdict turns on the last four digits, DESIGN's 555 rule, or a mobile type.
+# Prefixes where the verdict turns on the last four digits, the 555 rule, or a mobile type.
 TRICKY_PREFIX = st.sampled_from(
     ["246521", "246522", "876606", "212555", "416555", "888555", "787555", "684733", "242357"]
 )
