@@ -2,7 +2,6 @@
 
 import functools
 import math
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -23,7 +22,7 @@ from wtforms.validators import InputRequired, Length
 
 from portal import throttle
 from portal.models import User, utcnow
-from portal.web import signed_out
+from portal.web import on_site_path, signed_out
 
 bp = Blueprint("auth", __name__)
 
@@ -67,7 +66,7 @@ def login_required(view):
     @functools.wraps(view)
     def wrapped(**kwargs):
         if g.user is None and request.htmx:
-            return signed_out()
+            return signed_out(back_to=request.full_path.rstrip("?"))
         if g.user is None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return view(**kwargs)
@@ -135,17 +134,6 @@ def _minutes(seconds):
     return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
-def _safe_next(target):
-    # Only paths on this site: never another host, never a scheme-relative //host. Control and
-    # other unprintable characters are refused too: a line break cannot go into a header.
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return None
-    if not target.isprintable():
-        return None
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else None
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if g.user is not None:
@@ -160,7 +148,7 @@ def login():
             session["session_version"] = user.session_version
             User.update(last_login_at=utcnow()).where(User.id == user.id).execute()
             flash(f"Signed in as {user.name}.", "success")
-            return redirect(_safe_next(form.next.data) or url_for("pages.home"))
+            return redirect(on_site_path(form.next.data) or url_for("pages.home"))
         form.form_errors.append(problem)
     return render_template("auth/login.html", form=form)
 

@@ -21,7 +21,7 @@ def keep_upload(account, user, filename, content):
     """Store an upload; in the same transaction delete the account's oldest beyond the cap."""
     with db.atomic():
         upload = NumberUpload.create(
-            account=account, uploaded_by=user, filename=filename[:255], content=content
+            account=account, uploaded_by=user, filename=_label(filename), content=content
         )
         newest_first = (
             NumberUpload.select(NumberUpload.id)
@@ -31,6 +31,13 @@ def keep_upload(account, user, filename, content):
         )
         _delete(NumberUpload.id.in_(newest_first))
     return upload
+
+
+def _label(filename):
+    # The browser's name is only a label to show: no control characters (a NUL among them), and
+    # the same text on the page now as when it is read back.
+    label = "".join(char for char in filename if char.isprintable()).strip()
+    return label[:255] or "upload.csv"
 
 
 def prune_uploads(older_than_days=UPLOADS_KEPT_DAYS, now=None):

@@ -89,10 +89,28 @@ def wants_fragment():
     return bool(request.htmx) and not (request.htmx.boosted or request.htmx.history_restore_request)
 
 
-def signed_out():
-    """Send someone whose session has ended to the sign-in page, and back afterwards."""
+def on_site_path(target):
+    """Return the target if it is a path on this site that is safe to redirect to, else None.
+
+    Never another host, never a scheme-relative //host, never a backslash (browsers read it as a
+    slash), never a control or other unprintable character (a line break cannot go in a header).
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if not target.isprintable():
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def signed_out(back_to=None):
+    """Send someone whose session has ended to the sign-in page, and back afterwards.
+
+    Back to the page the person is on (htmx says which, else the referrer) when it is on this
+    site, else to `back_to` when that is, else home.
+    """
     flash(SIGNED_OUT, "warning")
-    sign_in = url_for("auth.login", next=_page_to_return_to())
+    sign_in = url_for("auth.login", next=_page_to_return_to() or on_site_path(back_to))
     if request.htmx:
         # htmx would swap a redirect's sign-in page into the page: load it as a whole instead.
         response = make_response("", 204)
@@ -102,13 +120,11 @@ def signed_out():
 
 
 def _page_to_return_to():
-    # The page the person is on (htmx says which, else the referrer), if it is on this site;
-    # else none, and signing in leads home.
     page = request.headers.get("HX-Current-URL") or request.referrer or ""
     parts = urlsplit(page)
     if parts.scheme in ("http", "https") and parts.netloc == request.host and parts.path:
         # Decoded as request.path is: url_for quotes it again, and sign-in checks what it gets.
-        return unquote(parts.path) + (f"?{parts.query}" if parts.query else "")
+        return on_site_path(unquote(parts.path) + (f"?{parts.query}" if parts.query else ""))
     return None
 
 

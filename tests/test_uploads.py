@@ -1,5 +1,6 @@
 """Kept uploads: the cap per account, pruning by age, and the cron command."""
 
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -116,3 +117,15 @@ def test_the_prune_command_refuses_a_bad_number_of_days(app, runner, days):
     assert "Invalid value for '--days'" in result.output
     assert "Traceback" not in result.output
     assert _count(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("a\x00b.csv", "ab.csv"), ("tab\t.csv", "tab.csv"), ("\x00\x01", "upload.csv")],
+)
+def test_the_name_shown_is_the_name_kept_without_control_characters(app, owner_client, sent, kept):
+    csv_file = (io.BytesIO(b"phone_number\n2127365000\n"), sent)
+    response = owner_client.post("/check/", data={"csv_file": csv_file})
+    assert f"1 number checked from {kept}" in response.get_data(as_text=True)
+    with app.app_context():
+        assert [upload.filename for upload in NumberUpload.select()] == [kept]
