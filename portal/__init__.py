@@ -34,7 +34,13 @@ def create_app(config=None):
     app.config.update(settings.DEFAULTS)
     app.config.update(environment)
     app.config.update(config)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    try:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise settings.ConfigError(
+            f"INSTANCE_PATH {app.instance_path} cannot be created ({error.strerror}): "
+            "point it at a folder PortDesk may write"
+        ) from None
     app.config["DATABASE_URL"] = settings.database_url(
         app.config["DATABASE_URL"], app.instance_path
     )
@@ -46,8 +52,15 @@ def create_app(config=None):
 
     database.init_app(app)
     if app.config["AUTO_MIGRATE"]:
-        with database.db.connection_context():
-            schema.upgrade(database.db)
+        try:
+            with database.db.connection_context():
+                schema.upgrade(database.db)
+        except web.DATABASE_UNAVAILABLE as error:
+            # The driver's first line says what failed (refused, no such database, no folder).
+            reason = (str(error).strip() or type(error).__name__).splitlines()[0]
+            raise settings.ConfigError(
+                f"the database cannot be opened ({reason}): check DATABASE_URL"
+            ) from None
         # gunicorn --preload forks workers after this: no socket may be shared with them.
         database.close_all()
 

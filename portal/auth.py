@@ -18,16 +18,25 @@ from flask import (
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal import throttle
-from portal.models import User, utcnow
+from portal.models import User, normalize_email, utcnow
 from portal.web import on_site_path, signed_out
 
 bp = Blueprint("auth", __name__)
 
+EMAIL_MAX_LENGTH = 254
+EMAIL_TOO_LONG = "Enter an email address of at most 254 characters."
+
 # From this many tries left on, a failed sign-in says how many remain before the lock.
 WARN_WHEN_TRIES_LEFT = 2
+
+
+def stored_email_length(form, field):
+    """Measure the email as it is stored: lower case can be longer ('İ' is two characters)."""
+    if len(normalize_email(field.data or "")) > EMAIL_MAX_LENGTH:
+        raise ValidationError(EMAIL_TOO_LONG)
 
 
 class LoginForm(FlaskForm):
@@ -35,7 +44,8 @@ class LoginForm(FlaskForm):
         "Email",
         validators=[
             InputRequired("Enter your email address."),
-            Length(max=254, message="Enter an email address of at most 254 characters."),
+            Length(max=EMAIL_MAX_LENGTH, message=EMAIL_TOO_LONG),
+            stored_email_length,
         ],
     )
     password = PasswordField(

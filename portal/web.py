@@ -22,6 +22,7 @@ from markupsafe import escape
 from peewee import InterfaceError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded
 from werkzeug.exceptions import (
+    BadRequest,
     HTTPException,
     InternalServerError,
     RequestEntityTooLarge,
@@ -80,6 +81,15 @@ EXPIRED_FORM = (
 )
 SIGNED_OUT = "You are signed out. Sign in to continue."
 
+
+class UnreadableBody(BadRequest):
+    """A request body cut off or malformed on the way (a bad chunk, a client gone mid-body)."""
+
+    description = (
+        "The body of that request could not be read (cut off or malformed): send it again."
+    )
+
+
 # The database refused, was not there, or had no free connection in time.
 DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, MaxConnectionsExceeded)
 
@@ -134,6 +144,8 @@ def error_answer(error, detail=None):
         return api.error_answer(error)
     # Keep what the error says in headers (Allow on a 405), not its HTML content type.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+    if detail is None and isinstance(error, UnreadableBody):
+        detail = error.description
     return _error_page(error.code, detail, headers=headers)
 
 
@@ -165,10 +177,17 @@ def _size_the_body():
     ):
         return
     body = io.BytesIO()
-    while chunk := environ["wsgi.input"].read(min(64 * 1024, limit + 1 - body.tell())):
-        body.write(chunk)
-        if body.tell() > limit:
-            raise RequestEntityTooLarge()
+    try:
+        while chunk := environ["wsgi.input"].read(min(64 * 1024, limit + 1 - body.tell())):
+            body.write(chunk)
+            if body.tell() > limit:
+                raise RequestEntityTooLarge()
+    except HTTPException:
+        raise
+    except Exception:
+        # A malformed chunk or a client gone mid-body (each server names it its own way): the
+        # sender's fault, and nothing of it can be used.
+        raise UnreadableBody() from None
     environ["CONTENT_LENGTH"] = str(body.tell())
     body.seek(0)
     environ["wsgi.input"] = body

@@ -330,6 +330,17 @@ def test_next_from_the_sign_in_page_keeps_its_query(client, owner):
     assert response.headers["Location"] == "/check/?q=1"
 
 
+def test_an_email_longer_once_lower_cased_is_refused_by_the_form(app, client, hash_checks):
+    # 'İ' lower-cases to two characters: 200 of them fit the form's 254 but not the column.
+    email = "\u0130" * 200 + "@x.test"
+    response = login(client, email, "whatever")
+    assert response.status_code == 200
+    assert "Enter an email address of at most 254 characters." in response.get_data(as_text=True)
+    assert hash_checks == []
+    with app.app_context():
+        assert LoginThrottle.select().count() == 0
+
+
 @pytest.mark.parametrize("password, signed_in", [(PASSWORD, True), ("wrong", False)])
 def test_a_nul_in_the_email_is_dropped_not_a_500(app, client, owner, password, signed_in):
     response = login(client, OWNER_EMAIL + "\x00", password)

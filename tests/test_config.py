@@ -73,6 +73,25 @@ def test_flask_run_stops_with_one_line(tmp_path):
     assert ended.stderr.splitlines() == [BAD_PORT]
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "words"),
+    [
+        ("DATABASE_URL", "postgresql://127.0.0.1:1/portdesk", "the database cannot be opened ("),
+        ("DATABASE_URL", "sqlite:////no/such/folder/x.sqlite3", "the database cannot be opened ("),
+        ("INSTANCE_PATH", "/proc/no-such-folder", "INSTANCE_PATH /proc/no-such-folder cannot be"),
+    ],
+)
+def test_a_database_or_folder_that_cannot_be_opened_stops_the_start_in_one_line(
+    tmp_path, variable, value, words
+):
+    ended = start(
+        ["flask", "--app", "wsgi", "db", "status"], tmp_path, SMTP_PORT="25", **{variable: value}
+    )
+    assert ended.returncode == 4
+    [line] = ended.stderr.splitlines()
+    assert line.startswith("PortDesk cannot start: ") and words in line
+
+
 @pytest.mark.skipif(
     importlib.util.find_spec("gunicorn") is None, reason="gunicorn is not installed in this venv"
 )

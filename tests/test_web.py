@@ -119,6 +119,41 @@ def test_a_chunked_form_over_the_limit_gets_413_not_a_cut_form(database_url, tmp
     assert "That upload is too large" in response.get_data(as_text=True)
 
 
+class BrokenChunks(io.RawIOBase):
+    """A chunked body the server cannot finish reading, as gunicorn's InvalidChunkSize is."""
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def seek(self, offset, whence=0):
+        return 0  # the test client rewinds the stream before sending it
+
+    def readinto(self, buffer):
+        raise ValueError("Invalid chunk size: 'zz'")
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [("/login", "application/x-www-form-urlencoded"), ("/api/v1/x", "application/json")],
+)
+def test_a_malformed_chunked_body_is_a_400_that_says_so(client, path, content_type):
+    response = client.post(
+        path,
+        input_stream=BrokenChunks(),
+        headers={"Content-Type": content_type, "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 400
+    words = "could not be read (cut off or malformed): send it again."
+    if path.startswith("/api/"):
+        assert words in response.get_json()["error"]["message"]
+    else:
+        assert words in response.get_data(as_text=True)
+
+
 def test_unknown_page_is_a_404_in_the_layout(client):
     response = client.get("/nowhere")
     assert response.status_code == 404
