@@ -70,9 +70,9 @@ ERROR_PAGES = {
         "contact Carrier Relations.",
     ),
     503: (
-        "PortDesk can't reach its database",
-        "This is on our side. Try again in a minute; if it keeps happening, "
-        "contact Carrier Relations.",
+        "PortDesk's database is busy or out of reach",
+        "This is on our side, and nothing was changed: send it again in a minute. If it keeps "
+        "happening, contact Carrier Relations.",
     ),
 }
 

@@ -70,7 +70,7 @@ def test_pages_say_the_database_is_down_in_words(down_client):
     html = response.get_data(as_text=True)
     assert response.status_code == 503
     assert response.mimetype == "text/html"
-    assert "PortDesk can&#39;t reach its database" in html
+    assert "PortDesk&#39;s database is busy or out of reach" in html
     assert "Try again in a minute" in html
     assert "Traceback" not in html
 
