@@ -162,8 +162,8 @@ def _describe(error):
         return 500, "internal_error", message, None
     if error.code == 503:
         message = (
-            "The database is busy or out of reach, and nothing was changed. Send the request "
-            "again in a minute, and contact Carrier Relations if it keeps happening."
+            "The database is busy or out of reach, and nothing was changed. Try again in a "
+            "minute, and contact Carrier Relations if it keeps happening."
         )
         return 503, "database_unavailable", message, None
     code = error.name.lower().replace(" ", "_").replace("'", "")

@@ -71,7 +71,7 @@ ERROR_PAGES = {
     ),
     503: (
         "PortDesk's database is busy or out of reach",
-        "This is on our side, and nothing was changed: send it again in a minute. If it keeps "
+        "This is on our side, and nothing was changed. Try again in a minute; if it keeps "
         "happening, contact Carrier Relations.",
     ),
 }
