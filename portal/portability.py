@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from peewee import SQL, NodeList
+from peewee import SQL, NodeList, Value
 
-from portal.db import db, is_postgresql
+from portal.db import Prepared, db, is_postgresql
 from portal.models import NumberClaim, ReceivingNumber, TrackingNumber, User
 from portal.numbers import classify, region_name
 
@@ -188,45 +188,81 @@ def _among(field, numbers):
     # size: SQLite caps the count of parameters, PostgreSQL takes an array. (PostgreSQL plans
     # `= ANY(array)` of thousands as a scan of the whole table; a subquery walks the index.)
     if is_postgresql(db):
-        return NodeList((field, SQL("IN (SELECT unnest(%s::varchar[]))", [numbers])))
-    return NodeList((field, SQL("IN (SELECT value FROM json_each(?))", [json.dumps(numbers)])))
+        listed = (SQL("IN (SELECT unnest("), numbers, SQL("::varchar[]))"))
+    else:
+        listed = (SQL("IN (SELECT value FROM json_each("), numbers, SQL("))"))
+    return NodeList((field, NodeList(listed, glue="")))
 
 
-# An account has a handful of receiving numbers and users: reading them whole is cheaper than
-# sending (and, on PostgreSQL, quoting and parsing) thousands of numbers to match them.
+def _numbers_value(numbers):
+    """Return the numbers as `_among` binds them: an array, or for SQLite a JSON text."""
+    return numbers if is_postgresql(db) else json.dumps(numbers)
 
 
-def _receiving_numbers(account):
-    query = (
+# Every check runs these, so their SQL is built once (see Prepared). An account has a handful of
+# receiving numbers and users: reading them whole is cheaper than sending (and, on PostgreSQL,
+# quoting and parsing) thousands of numbers to match them.
+
+_RECEIVING_NUMBERS = Prepared(
+    lambda account: (
         ReceivingNumber.select(ReceivingNumber.number, ReceivingNumber.name)
         .where(ReceivingNumber.account == account)
         .where(ReceivingNumber.active)
-    )
-    return {row.number: row.name or "unnamed" for row in query.namedtuples()}
-
-
-def _user_numbers(account):
-    query = (
+        .tuples()
+    ),
+    "account",
+)
+_USER_NUMBERS = Prepared(
+    lambda account: (
         User.select(User.phone, User.name)
         .where(User.account == account)
         .where(User.phone.is_null(False))
-    )
-    return {row.phone: row.name for row in query.namedtuples()}
+        .tuples()
+    ),
+    "account",
+)
+_TRACKING_NUMBERS = Prepared(
+    lambda numbers: (
+        TrackingNumber.select(TrackingNumber.number)
+        .where(_among(TrackingNumber.number, numbers))
+        .tuples()
+    ),
+    "numbers",
+)
+_CLAIMED_NUMBERS = Prepared(
+    lambda numbers: (
+        NumberClaim.select(NumberClaim.number).where(_among(NumberClaim.number, numbers)).tuples()
+    ),
+    "numbers",
+)
+
+
+def _receiving_numbers(account):
+    rows = _RECEIVING_NUMBERS.rows(account=account.id)
+    return {number: name or "unnamed" for number, name in rows}
+
+
+def _user_numbers(account):
+    return dict(_USER_NUMBERS.rows(account=account.id))
 
 
 def _tracking_numbers(numbers):
-    query = TrackingNumber.select(TrackingNumber.number).where(
-        _among(TrackingNumber.number, numbers)
-    )
-    return {number for (number,) in query.tuples()}
+    return {number for (number,) in _TRACKING_NUMBERS.rows(numbers=_numbers_value(numbers))}
 
 
 def _claimed_numbers(account, numbers, port_request_id):
-    query = NumberClaim.select(NumberClaim.number).where(_among(NumberClaim.number, numbers))
-    if port_request_id is not None:
-        query = query.where(
+    if port_request_id is None:
+        rows = _CLAIMED_NUMBERS.rows(numbers=_numbers_value(numbers))
+        return {number for (number,) in rows}
+    # A port request re-checking its own numbers: rare enough to build its SQL each time.
+    listed = Value(_numbers_value(numbers), converter=False, unpack=False)
+    query = (
+        NumberClaim.select(NumberClaim.number)
+        .where(_among(NumberClaim.number, listed))
+        .where(
             NumberClaim.port_request_id.is_null()
             | (NumberClaim.port_request_id != port_request_id)
             | (NumberClaim.account != account)
         )
+    )
     return {number for (number,) in query.tuples()}
