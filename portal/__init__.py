@@ -76,10 +76,10 @@ def create_app(config=None):
         api.bp,
     ):
         app.register_blueprint(blueprint)
+    htmx.init_app(app)
     web.init_app(app)
     csrf.init_app(app)
     # Key-authenticated JSON: no session, no form, so no CSRF token.
     csrf.exempt(api.bp)
-    htmx.init_app(app)
     cli.init_app(app)
     return app

@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
+from htmx_flask.requests import HtmxAwareRequest
 from markupsafe import escape
 from peewee import InterfaceError, OperationalError
 from playhouse.pool import MaxConnectionsExceeded
@@ -82,12 +83,48 @@ EXPIRED_FORM = (
 SIGNED_OUT = "You are signed out. Sign in to continue."
 
 
-class UnreadableBody(BadRequest):
+class Unreadable(BadRequest):
+    """A request PortDesk could not read at all: its description says what to do."""
+
+
+class UnreadableBody(Unreadable):
     """A request body cut off or malformed on the way (a bad chunk, a client gone mid-body)."""
 
     description = (
         "The body of that request could not be read (cut off or malformed): send it again."
     )
+
+
+class UnreadableForm(Unreadable):
+    """A form werkzeug cannot parse (a file name that is not UTF-8, a broken multipart body)."""
+
+    description = (
+        "That form could not be read, so nothing in it was used: a file name or a field is not "
+        "in UTF-8. Rename the file using plain letters and digits, and send it again."
+    )
+
+
+class PortalRequest(HtmxAwareRequest):
+    """htmx-flask's request (`request.htmx`), except that a form it cannot parse is refused
+    instead of read as empty.
+
+    Werkzeug drops a form it cannot parse without a word, so an upload would vanish and the page
+    would ask for numbers it was just sent.
+    """
+
+    def make_form_data_parser(self):
+        parser = super().make_form_data_parser()
+        parser.silent = False
+        return parser
+
+    def _load_form_data(self):
+        try:
+            super()._load_form_data()
+        except ValueError:
+            # Empty, so that whatever looks at the form while answering the error finds nothing.
+            self.__dict__["form"] = self.parameter_storage_class()
+            self.__dict__["files"] = self.parameter_storage_class()
+            raise UnreadableForm() from None
 
 
 # The database refused, was not there, or had no free connection in time.
@@ -144,7 +181,7 @@ def error_answer(error, detail=None):
         return api.error_answer(error)
     # Keep what the error says in headers (Allow on a 405), not its HTML content type.
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
-    if detail is None and isinstance(error, UnreadableBody):
+    if detail is None and isinstance(error, Unreadable):
         detail = error.description
     return _error_page(error.code, detail, headers=headers)
 
@@ -204,6 +241,8 @@ def init_app(app):
     Call it after registering the blueprints (the signed-in user is loaded first, so error pages
     know who is signed in) and before CSRF protection (which reads the body).
     """
+    # After Htmx.init_app, which sets its own request class: this one extends it.
+    app.request_class = PortalRequest
     app.before_request(_size_the_body)
 
     @app.after_request

@@ -7,6 +7,7 @@ import pytest
 from flask import abort
 
 from portal import create_app
+from portal.models import NumberUpload
 from tests.conftest import OWNER_EMAIL, login, make_config
 
 
@@ -152,6 +153,31 @@ def test_a_malformed_chunked_body_is_a_400_that_says_so(client, path, content_ty
         assert words in response.get_json()["error"]["message"]
     else:
         assert words in response.get_data(as_text=True)
+
+
+LATIN1_FILENAME = (
+    b'--XX\r\nContent-Disposition: form-data; name="numbers"\r\n\r\n212 736 5000\r\n'
+    b'--XX\r\nContent-Disposition: form-data; name="csv_file"; filename="N\xfamero.csv"\r\n'
+    b"Content-Type: text/csv\r\n\r\nphone_number\n2127365000\n\r\n--XX--\r\n"
+)
+
+
+@pytest.mark.parametrize("fragment", [False, True])
+def test_a_form_that_cannot_be_parsed_is_refused_not_read_as_empty(app, owner_client, fragment):
+    # curl and old browsers send a file name in Latin-1; werkzeug would drop the whole form.
+    headers = {"HX-Request": "true"} if fragment else {}
+    response = owner_client.post(
+        "/check/",
+        data=LATIN1_FILENAME,
+        content_type="multipart/form-data; boundary=XX",
+        headers=headers,
+    )
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "That form could not be read, so nothing in it was used" in html
+    assert "Enter at least one number" not in html
+    with app.app_context():
+        assert NumberUpload.select().count() == 0
 
 
 def test_unknown_page_is_a_404_in_the_layout(client):
