@@ -14,7 +14,7 @@ DEFAULTS = {
     "SECRET_KEY": None,
     "AUTO_MIGRATE": True,
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-    # PostgreSQL connections kept open per process, and how long a request waits for a free one.
+    # Database connections kept open per process, and how long a request waits for a free one.
     "DB_POOL_SIZE": 8,
     "DB_POOL_TIMEOUT": 10,
     # SQLite reads through a memory map this large; mapped pages count in the process's RSS.

@@ -1,4 +1,4 @@
-"""Settings: bad values stop the start in one line; the PostgreSQL pool; SQLite's memory map."""
+"""Settings: bad values stop the start in one line; the connection pool; SQLite's memory map."""
 
 import importlib.util
 import os
@@ -107,7 +107,9 @@ def test_a_cli_command_stops_with_one_line(tmp_path):
     assert ended.stderr.splitlines() == [BAD_PORT]
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="the pool is PostgreSQL's; SQLite opens a file")
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="counts PostgreSQL connections; test_connections.py covers SQLite's"
+)
 def test_requests_reuse_one_pooled_connection(database_url, tmp_path, monkeypatch):
     opened = []
     connect = PostgresqlDatabase._connect
