@@ -7,10 +7,12 @@ The port request wizard reuses it with its own URLs for `_results.html`.
 
 import re
 from dataclasses import dataclass, field
+from weakref import WeakKeyDictionary
 
-from flask import Blueprint, Response, g, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import Markup
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
@@ -39,6 +41,9 @@ FILTERS = {"portable": "Portable", "refused": "Refused", **REASONS}
 STORED_ID = re.compile(r"[0-9]{1,18}")
 OUT_OF_DATE = "This page is out of date: check the numbers again."
 TYPED = "the numbers you typed"
+# The same words whether the upload was deleted (the per-account cap, `flask uploads prune`) or
+# is another account's: never say which.
+UPLOAD_GONE = "The file these results came from is no longer kept: upload it again."
 
 
 def stored_id(form, field):
@@ -83,6 +88,10 @@ class Report:
         # Paired here: a lookup per row in the template costs more than the rest of the row.
         by_row = self.bulk.problems_by_row() if self.bulk else {}
         self.rows = [(result, by_row.get(result.line, ())) for result in self.shown]
+
+
+class UploadGone(LookupError):
+    """The page names an upload that is not (or no longer) one of this account's."""
 
 
 def _matches(result, reason):
@@ -139,10 +148,27 @@ def _page(form, report):
         "download_url": url_for("checks.results_download"),
     }
     if wants_fragment():
+        if not form.csv_file.errors:
+            context["file_box"] = _empty_file_box(form, context["check_url"])
         # htmx swaps only 2xx answers into place by default: problems come with a 200.
         return render_template("checks/_fragment.html", **context)
     status = 400 if form.upload.errors else 200
     return render_template("checks/index.html", account=g.user.account, **context), status
+
+
+# The empty file box each htmx answer sends, by its template (a reloaded template is a new key)
+# and the URL it posts to: rendering it through WTForms cost a sixth of a live check.
+_empty_file_boxes = WeakKeyDictionary()
+
+
+def _empty_file_box(form, check_url):
+    """Return the HTML of the empty, out-of-band file box; it changes only with a file error."""
+    template = current_app.jinja_env.get_template("checks/_file_field.html")
+    boxes = _empty_file_boxes.setdefault(template, {})
+    if check_url not in boxes:
+        html = render_template(template, form=form, oob=True, check_url=check_url)
+        boxes[check_url] = Markup(html)
+    return boxes[check_url]
 
 
 def _csv_download(text, filename):
@@ -174,6 +200,10 @@ def run_check(form, account, user, *, again=False, typing=False):
         chosen = form.csv_file if _has_file(form) and not again else form.numbers
         chosen.errors = [str(error)]
         return None
+    except UploadGone:
+        form.upload.data = ""  # the page should not name it again
+        form.csv_file.errors = [UPLOAD_GONE]
+        return None
     if checked is None:
         if not typing:
             form.numbers.errors = ["Enter at least one number, or upload a CSV file."]
@@ -187,7 +217,8 @@ def run_check(form, account, user, *, again=False, typing=False):
 
 def _entered(form, account, user):
     """Return (entries, where they came from, the BulkUpload or None) for a new file, else the
-    text, else (nothing new was given) the upload the page already holds; None for nothing."""
+    text, else (nothing new was given) the upload the page already holds; None for nothing.
+    Raise UploadGone if that upload is not kept for this account."""
     held = form.upload.data
     form.upload.data = form.checked_numbers.data = ""
     if _has_file(form):
@@ -205,7 +236,7 @@ def _entered(form, account, user):
 
 def _checked(form, account, user):
     """Return the same as `_entered`, for what the results on the page were checked from."""
-    if _stored_upload(form.upload.data, account) is not None:
+    if form.upload.data:
         return _reread(form, account, form.upload.data)
     if form.checked_numbers.data and form.checked_numbers.data.strip():
         return entries_from_text(form.checked_numbers.data), TYPED, None
@@ -213,9 +244,11 @@ def _checked(form, account, user):
 
 
 def _reread(form, account, upload_id):
+    if not upload_id:
+        return None
     stored = _stored_upload(upload_id, account)
     if stored is None:
-        return None
+        raise UploadGone(upload_id)
     form.upload.data = str(stored.id)
     bulk = read_bulk_csv(bytes(stored.content), account)
     return bulk.entries, stored.filename, bulk
@@ -227,7 +260,7 @@ def _has_file(form):
 
 def _stored_upload(upload_id, account):
     # The form's validator has vouched for the shape; this is only the ownership check.
-    if not upload_id or not STORED_ID.fullmatch(upload_id):
+    if not STORED_ID.fullmatch(upload_id):
         return None
     return NumberUpload.get_or_none(
         (NumberUpload.id == int(upload_id)) & (NumberUpload.account == account)

@@ -170,13 +170,54 @@ def test_a_filter_after_an_upload_rereads_the_stored_file(owner_client, kept_upl
     assert TRACKING not in table_of(html)
 
 
+UPLOAD_GONE = "The file these results came from is no longer kept: upload it again."
+
+
 def test_another_accounts_upload_cannot_be_read(owner_client, app, inventory):
     acme, globex = inventory
     with app.app_context():
         theirs = NumberUpload.create(account=globex, filename="theirs.csv", content=b"2127365000")
     html = text_of(check(owner_client, upload=str(theirs.id), reason=""))
     assert "theirs.csv" not in html
-    assert "Enter at least one number, or upload a CSV file." in html
+    # The same words as for a deleted upload of this account: nothing says whose it is.
+    assert UPLOAD_GONE in alert_of(html)
+
+
+def forget(app, upload_id):
+    """Delete a kept upload, as the per-account cap or `flask uploads prune` would."""
+    with app.app_context():
+        assert NumberUpload.delete_by_id(int(upload_id)) == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        ("/check/", {"reason": "portable"}),  # a filter button
+        ("/check/", {"reason": ""}),  # the All button
+        ("/check/results.csv", {"numbers": ""}),  # Download the results
+        ("/check/", {"numbers": ""}),  # Check Portability again, nothing typed
+    ],
+    ids=["filter", "all", "download", "check-again"],
+)
+@pytest.mark.parametrize("with_htmx", [False, True], ids=["page", "htmx"])
+def test_an_upload_no_longer_kept_says_the_file_is_gone(
+    owner_client, app, kept_upload, htmx, url, form, with_htmx
+):
+    forget(app, kept_upload)
+    headers = htmx("check-results") if with_htmx else {}
+    data = {"upload": kept_upload, "checked_numbers": "", **form}
+    response = owner_client.post(url, data=data, headers=headers)
+    html = text_of(response)
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    assert UPLOAD_GONE in alert_of(html)
+    assert "Enter at least one number" not in html
+    assert ("<html" in html) is not with_htmx
+    # The file box says it too, for screen readers, and the page no longer names the upload.
+    assert 'aria-describedby="csv_file-hint csv_file-error"' in html
+    assert f'value="{kept_upload}"' not in html
+    if with_htmx:
+        assert f"{UPLOAD_GONE}</div>" in html  # the live region's sentence
 
 
 @pytest.mark.parametrize(
@@ -293,7 +334,7 @@ def test_a_hidden_upload_id_this_page_never_wrote_says_the_page_is_out_of_date(
 
 def test_an_upload_id_of_eighteen_digits_is_only_not_found(owner_client, kept_upload):
     html = text_of(check(owner_client, upload="9" * 18, reason=""))
-    assert "Enter at least one number, or upload a CSV file." in alert_of(html)
+    assert UPLOAD_GONE in alert_of(html)
 
 
 def test_the_check_runs_with_explicit_inputs_outside_the_checks_views(app, inventory, owner):
@@ -423,6 +464,35 @@ def test_every_htmx_answer_empties_the_file_box(owner_client, inventory, htmx):
     assert '<div id="csv-file-field" hx-swap-oob="true">' in html
     assert 'type="file"' in html
     assert "1 number checked from numbers.csv" in html
+
+
+def file_box_of(html):
+    """Return the file box's HTML: its wrapper, the field's div and what they hold."""
+    return re.search(r'<div id="csv-file-field".*?</div>\s*</div>', html, re.S).group(0)
+
+
+def test_every_htmx_answer_sends_the_same_file_box_until_a_file_has_a_problem(
+    owner_client, inventory, htmx
+):
+    headers = htmx("check-results")
+    first = file_box_of(text_of(check(owner_client, headers, numbers=PORTABLE)))
+    again = file_box_of(text_of(check(owner_client, headers, numbers=TRACKING)))
+    empty = csv_file("", name="empty.csv")
+    refused = file_box_of(text_of(check(owner_client, headers, csv_file=empty)))
+    after = file_box_of(text_of(check(owner_client, headers, numbers=PORTABLE)))
+    page = file_box_of(text_of(owner_client.get("/check/")))
+    # The box the full page renders, sent out of band: same ids, label, hint, aria, hx attributes.
+    sent_out_of_band = page.replace(
+        'id="csv-file-field">', 'id="csv-file-field" hx-swap-oob="true">'
+    )
+    assert first == again == after == sent_out_of_band
+    assert '<label for="csv_file">Or upload a CSV file</label>' in first
+    assert 'aria-describedby="csv_file-hint"' in first and "aria-invalid" not in first
+    assert 'hx-post="/check/"' in first and 'hx-trigger="change"' in first
+    # A file's problem is rendered fresh, tied to the box for screen readers.
+    assert 'aria-describedby="csv_file-hint csv_file-error"' in refused
+    assert 'aria-invalid="true"' in refused
+    assert "The file is empty" in refused
 
 
 def test_counts_have_thousands_separators(owner_client, htmx):
