@@ -3,16 +3,16 @@
 `check_portability` applies the rules in the order of docs/domain.md, first failing rule wins:
 parsing and NANP validity, region, duplicates within the input, then the inventory
 (receiving, fail-safe, user, tracking numbers, and numbers claimed by other port requests).
-Inventory lookups take one query per table whatever the count of numbers: the account's own
-receiving numbers and users (a handful of rows) are read whole, and the platform-wide tracking
-numbers and claims are looked up with the list of numbers as one parameter.
+The inventory is read in one statement whatever the count of numbers: the account's own
+receiving numbers and users (a handful of rows) whole, and the platform-wide tracking numbers and
+claims looked up with the list of numbers as one parameter.
 """
 
 import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from peewee import SQL, NodeList, Value
+from peewee import SQL, Select, fn
 
 from portal.db import Prepared, db, is_postgresql
 from portal.models import NumberClaim, ReceivingNumber, TrackingNumber, User
@@ -149,10 +149,7 @@ def check_portability(entries, account, *, port_request_id=None):
 
 def _check_inventory(candidates, account, port_request_id):
     numbers = [result.e164 for result in candidates]
-    receiving = _receiving_numbers(account)
-    users = _user_numbers(account)
-    tracking = _tracking_numbers(numbers)
-    claimed = _claimed_numbers(account, numbers, port_request_id)
+    receiving, users, tracking, claimed = _inventory(account, numbers, port_request_id)
     for result in candidates:
         number = result.e164
         if number in receiving:
@@ -183,86 +180,78 @@ def _portable_message(number_type):
     return PORTABLE
 
 
-def _among(field, numbers):
-    # One bound parameter for the whole list, so a check is one query per table whatever its
-    # size: SQLite caps the count of parameters, PostgreSQL takes an array. (PostgreSQL plans
-    # `= ANY(array)` of thousands as a scan of the whole table; a subquery walks the index.)
+# Every check reads the inventory, so its SQL is built once (see Prepared), and it is ONE
+# statement: on PostgreSQL each statement is a round trip to the server, which for a small check
+# costs more than the lookups themselves. The account's receiving numbers and users (a handful of
+# rows) are read whole: cheaper than sending (and, on PostgreSQL, quoting and parsing) thousands of
+# numbers to match them. The platform-wide tracking numbers and claims are looked up with the list
+# of numbers, sent once as one parameter whatever its size: SQLite caps the count of parameters,
+# PostgreSQL takes an array. Each row says which table it came from.
+
+
+def _listed(numbers):
+    # The numbers as a table `listed` of one column, `number`, for `IN (SELECT ...)`: PostgreSQL
+    # plans `= ANY(array)` of thousands as a scan of the whole table; a subquery walks the index.
     if is_postgresql(db):
-        listed = (SQL("IN (SELECT unnest("), numbers, SQL("::varchar[]))"))
+        rows = Select(columns=[fn.unnest(numbers.cast("varchar[]")).alias("number")])
     else:
-        listed = (SQL("IN (SELECT value FROM json_each("), numbers, SQL("))"))
-    return NodeList((field, NodeList(listed, glue="")))
+        rows = Select(from_list=[fn.json_each(numbers)], columns=[SQL("value").alias("number")])
+    return rows.cte("listed")
 
 
-def _numbers_value(numbers):
-    """Return the numbers as `_among` binds them: an array, or for SQLite a JSON text."""
-    return numbers if is_postgresql(db) else json.dumps(numbers)
-
-
-# Every check runs these, so their SQL is built once (see Prepared). An account has a handful of
-# receiving numbers and users: reading them whole is cheaper than sending (and, on PostgreSQL,
-# quoting and parsing) thousands of numbers to match them.
-
-_RECEIVING_NUMBERS = Prepared(
-    lambda account: (
-        ReceivingNumber.select(ReceivingNumber.number, ReceivingNumber.name)
-        .where(ReceivingNumber.account == account)
-        .where(ReceivingNumber.active)
-        .tuples()
-    ),
-    "account",
-)
-_USER_NUMBERS = Prepared(
-    lambda account: (
-        User.select(User.phone, User.name)
-        .where(User.account == account)
-        .where(User.phone.is_null(False))
-        .tuples()
-    ),
-    "account",
-)
-_TRACKING_NUMBERS = Prepared(
-    lambda numbers: (
-        TrackingNumber.select(TrackingNumber.number)
-        .where(_among(TrackingNumber.number, numbers))
-        .tuples()
-    ),
-    "numbers",
-)
-_CLAIMED_NUMBERS = Prepared(
-    lambda numbers: (
-        NumberClaim.select(NumberClaim.number).where(_among(NumberClaim.number, numbers)).tuples()
-    ),
-    "numbers",
-)
-
-
-def _receiving_numbers(account):
-    rows = _RECEIVING_NUMBERS.rows(account=account.id)
-    return {number: name or "unnamed" for number, name in rows}
-
-
-def _user_numbers(account):
-    return dict(_USER_NUMBERS.rows(account=account.id))
-
-
-def _tracking_numbers(numbers):
-    return {number for (number,) in _TRACKING_NUMBERS.rows(numbers=_numbers_value(numbers))}
-
-
-def _claimed_numbers(account, numbers, port_request_id):
-    if port_request_id is None:
-        rows = _CLAIMED_NUMBERS.rows(numbers=_numbers_value(numbers))
-        return {number for (number,) in rows}
-    # A port request re-checking its own numbers: rare enough to build its SQL each time.
-    listed = Value(_numbers_value(numbers), converter=False, unpack=False)
-    query = (
-        NumberClaim.select(NumberClaim.number)
-        .where(_among(NumberClaim.number, listed))
-        .where(
+def _inventory_query(account, numbers, port_request_id=None):
+    listed = _listed(numbers)
+    among_listed = listed.select(listed.c.number)
+    claims = NumberClaim.select(SQL("'claim'"), NumberClaim.number, SQL("NULL")).where(
+        NumberClaim.number.in_(among_listed)
+    )
+    if port_request_id is not None:
+        # Claims held by the request being checked are its own, not another request's.
+        claims = claims.where(
             NumberClaim.port_request_id.is_null()
             | (NumberClaim.port_request_id != port_request_id)
             | (NumberClaim.account != account)
         )
+    receiving = (
+        ReceivingNumber.select(SQL("'receiving'"), ReceivingNumber.number, ReceivingNumber.name)
+        .where(ReceivingNumber.account == account)
+        .where(ReceivingNumber.active)
     )
-    return {number for (number,) in query.tuples()}
+    users = (
+        User.select(SQL("'user'"), User.phone, User.name)
+        .where(User.account == account)
+        .where(User.phone.is_null(False))
+    )
+    tracking = TrackingNumber.select(SQL("'tracking'"), TrackingNumber.number, SQL("NULL")).where(
+        TrackingNumber.number.in_(among_listed)
+    )
+    return (
+        receiving.union_all(users).union_all(tracking).union_all(claims).with_cte(listed).tuples()
+    )
+
+
+_INVENTORY = Prepared(_inventory_query, "account", "numbers")
+_INVENTORY_FOR_REQUEST = Prepared(_inventory_query, "account", "numbers", "port_request_id")
+
+
+def _inventory(account, numbers, port_request_id):
+    """Return the account's receiving numbers and users' numbers (number -> name), and which of
+    the numbers are tracking numbers and which are claimed by another port request."""
+    listed = numbers if is_postgresql(db) else json.dumps(numbers)
+    if port_request_id is None:
+        rows = _INVENTORY.rows(account=account.id, numbers=listed)
+    else:
+        rows = _INVENTORY_FOR_REQUEST.rows(
+            account=account.id, numbers=listed, port_request_id=port_request_id
+        )
+    receiving, users, tracking, claimed = {}, {}, set(), set()
+    for kind, number, name in rows:
+        if kind == "receiving":
+            receiving[number] = name or "unnamed"
+        elif kind == "user":
+            users[number] = name
+        elif kind == "tracking":
+            tracking.add(number)
+        else:
+            claimed.add(number)
+    return receiving, users, tracking, claimed

@@ -656,18 +656,26 @@ def test_queries_do_not_grow_with_the_count_of_numbers(big_inventory, statements
     statements.clear()
     many = check(mixed_numbers(5000), big_inventory)
     many_queries = list(statements)
+    statements.clear()
+    for_a_request = check(mixed_numbers(5000), big_inventory, port_request_id=7)
+    request_queries = list(statements)
 
-    # One query per table: the account's receiving numbers and users read whole, the platform's
-    # tracking numbers and claims with the list of numbers sent once each.
-    assert len(few_queries) == 4
+    # One statement for every table: the account's receiving numbers and users read whole, the
+    # platform's tracking numbers and claims with the list of numbers sent once.
+    assert len(few_queries) == 1
     assert many_queries == few_queries
-    with_the_list = [sql for sql in many_queries if "json_each" in sql or "unnest" in sql]
-    assert [sql.split(" FROM ")[1].split()[0] for sql in with_the_list] == [
-        '"tracking_number"',
-        '"number_claim"',
-    ]
+    assert len(request_queries) == 1
+    for sql in few_queries + request_queries:
+        assert re.findall(r'FROM "(\w+)" AS', sql) == [
+            "receiving_number",
+            "users",
+            "tracking_number",
+            "number_claim",
+        ]
+        assert sql.count("json_each") + sql.count("unnest") == 1
     assert reasons(few) == [MIX_REASONS[i % 8] for i in range(10)]
     assert reasons(many) == [MIX_REASONS[i % 8] for i in range(5000)]
+    assert reasons(for_a_request) == reasons(many)
 
 
 # Property tests: nothing anyone types makes the check raise, and its NANP verdicts are the
