@@ -5,11 +5,12 @@ first query and gives it back at the end, so a busy worker pays for connecting (
 for the pragmas and a cold page cache) once per connection rather than once per request.
 """
 
+import time
 from urllib.parse import urlsplit
 
 from peewee import DatabaseProxy, PostgresqlDatabase, Value
-from playhouse.db_url import connect
-from playhouse.pool import PooledDatabase
+from playhouse.db_url import connect, parse
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
 from portal.config import ConfigError
 
@@ -29,6 +30,8 @@ SQLITE_MMAP_MB = 64
 # A pooled PostgreSQL connection older than this is closed rather than reused, so a server or
 # proxy that drops idle connections never hands a request a dead one for long.
 POOL_RECYCLE_SECONDS = 300
+# A pooled PostgreSQL connection idle for longer than this is checked with a round trip before use.
+PING_AFTER_IDLE_SECONDS = 5
 
 
 def open_database(url, pool_size=None, pool_timeout=None, sqlite_mmap_mb=SQLITE_MMAP_MB):
@@ -52,9 +55,8 @@ def open_database(url, pool_size=None, pool_timeout=None, sqlite_mmap_mb=SQLITE_
     if scheme in ("postgres", "postgresql"):
         if pool_size is None:
             return connect(url)
-        pooled = url.replace(f"{scheme}://", "postgresql+pool://", 1)
-        return connect(
-            pooled,
+        return PostgresqlPool(
+            **parse(url),
             max_connections=pool_size,
             timeout=pool_timeout,
             stale_timeout=POOL_RECYCLE_SECONDS,
@@ -62,6 +64,37 @@ def open_database(url, pool_size=None, pool_timeout=None, sqlite_mmap_mb=SQLITE_
     raise ConfigError(
         f"DATABASE_URL must start with sqlite:/// or postgresql://, got {scheme or url!r}"
     )
+
+
+class PostgresqlPool(PooledPostgresqlDatabase):
+    """peewee's PostgreSQL pool, asking the server whether a connection lives only after it idled.
+
+    peewee's pool sends `SELECT 1` each time it hands out an idle connection: a round trip that
+    costs as much as a request's own lookup. A connection given back moments ago is taken as alive
+    (if the server went away since, that request gets the 503 page and the dead connection is
+    dropped); one that has idled longer is asked, as peewee does.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._given_back_at = {}  # connection key -> time.monotonic() when it came back
+
+    def _is_closed(self, conn):
+        if conn.closed or self._adapter.txn_status(conn) == self._adapter.txn_unknown:
+            return True
+        given_back = self._given_back_at.get(self.conn_key(conn))
+        if given_back is not None and time.monotonic() - given_back < PING_AFTER_IDLE_SECONDS:
+            return False
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        super()._close(conn, close_conn)
+        if not conn.closed:  # back in the pool, not closed as stale or unusable
+            self._given_back_at[self.conn_key(conn)] = time.monotonic()
+
+    def _close_raw(self, conn):
+        self._given_back_at.pop(self.conn_key(conn), None)
+        return super()._close_raw(conn)
 
 
 class Prepared:

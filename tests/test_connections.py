@@ -7,6 +7,7 @@ import pytest
 from peewee import PostgresqlDatabase, SqliteDatabase
 
 from portal import create_app
+from portal import db as db_module
 from portal.db import close_all, open_database
 from portal.models import Account, ApiKey, ReceivingNumber, User
 from tests.conftest import ON_POSTGRES, OWNER_EMAIL, PASSWORD, login, make_config
@@ -160,3 +161,47 @@ def test_receiving_numbers_still_refuse_with_their_name(app, statements):
     (result,) = response.get_json()["results"]
     assert result["reason"] == "receiving_number"
     assert "(Front desk)" in result["message"]
+
+
+@pytest.fixture
+def pings(monkeypatch):
+    """Each time the PostgreSQL pool asks the server whether a connection lives (a round trip)."""
+    from peewee import Psycopg2Adapter
+
+    seen = []
+    is_closed = Psycopg2Adapter.is_connection_closed
+
+    def counting(self, conn):
+        seen.append(conn)
+        return is_closed(self, conn)
+
+    monkeypatch.setattr(Psycopg2Adapter, "is_connection_closed", counting)
+    return seen
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the server round trip is PostgreSQL's pool's")
+def test_a_connection_given_back_moments_ago_is_reused_without_a_round_trip(
+    app, owner_client, pings, monkeypatch
+):
+    for _ in range(3):
+        assert owner_client.get("/check/").status_code == 200
+    assert pings == []
+    # Idle for longer than the window: the pool asks the server first, as peewee does.
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0)
+    assert owner_client.get("/check/").status_code == 200
+    assert len(pings) == 1
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the server round trip is PostgreSQL's pool's")
+def test_a_connection_the_server_ended_costs_one_503_at_most(app, owner_client, monkeypatch):
+    assert owner_client.get("/check/").status_code == 200
+    with app.app_context():
+        backends = db_module.db.execute_sql("SELECT pg_backend_pid()").fetchone()
+    killer = open_database(app.config["DATABASE_URL"])
+    killer.execute_sql("SELECT pg_terminate_backend(%s)", backends)
+    killer.close()
+    first = owner_client.get("/check/")
+    assert first.status_code in (200, 503)  # 503 only inside the window, with words
+    if first.status_code == 503:
+        assert "database is busy or out of reach" in first.get_data(as_text=True)
+    assert owner_client.get("/check/").status_code == 200
