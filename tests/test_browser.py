@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from portal import create_app
-from portal.models import TrackingNumber
+from portal.models import NumberUpload, TrackingNumber
 from tests.conftest import OWNER_EMAIL, PASSWORD, STAFF_EMAIL, make_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -221,6 +221,23 @@ def test_a_kept_file_is_named_and_can_be_removed(live_server, phone, tmp_path):
     heading.wait_for()
     assert "numbers.csv" not in phone.locator("#check-results").inner_text()
     assert phone.locator("#check-status").inner_text().startswith("1 number checked from the")
+    assert phone.problems == []
+
+
+def test_a_filter_on_a_file_no_longer_kept_says_it_is_gone(live_server, phone, tmp_path):
+    upload = tmp_path / "numbers.csv"
+    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
+    _sign_in(phone, live_server, OWNER_EMAIL)
+    phone.goto(f"{live_server}/check/")
+    phone.get_by_label("Or upload a CSV file").set_input_files(str(upload))
+    phone.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+    # The per-account cap or `flask uploads prune` deletes it while the page is open.
+    assert NumberUpload.delete().execute() == 1
+    phone.get_by_role("button", name="Portable").click()
+    gone = "The file these results came from is no longer kept: upload it again."
+    expect(phone.locator("#check-results").get_by_role("alert")).to_have_text(gone)
+    expect(phone.locator("#check-status")).to_have_text(gone)
+    expect(phone.get_by_label("Or upload a CSV file")).to_have_attribute("aria-invalid", "true")
     assert phone.problems == []
 
 
