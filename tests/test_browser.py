@@ -70,6 +70,19 @@ def _sign_in(page, base, email):
     page.get_by_role("button", name="Sign in").click()
 
 
+def _open_the_check_page(page, base):
+    _sign_in(page, base, OWNER_EMAIL)
+    page.goto(f"{base}/check/")
+
+
+def _choose_numbers_csv(page, folder):
+    """Choose a two-number numbers.csv in the file box and wait for its results."""
+    upload = folder / "numbers.csv"
+    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
+    page.get_by_label("Or upload a CSV file").set_input_files(str(upload))
+    page.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+
+
 def test_owner_signs_in_on_a_phone(live_server, phone):
     _sign_in(phone, live_server, OWNER_EMAIL)
     assert phone.get_by_role("heading", level=1).inner_text() == "Port requests"
@@ -139,12 +152,8 @@ def test_results_appear_while_the_owner_types(live_server, phone, accounts):
 
 
 def test_a_csv_upload_is_checked_when_chosen(live_server, phone, tmp_path):
-    upload = tmp_path / "numbers.csv"
-    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
-    _sign_in(phone, live_server, OWNER_EMAIL)
-    phone.goto(f"{live_server}/check/")
-    phone.get_by_label("Or upload a CSV file").set_input_files(str(upload))
-    phone.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+    _open_the_check_page(phone, live_server)
+    _choose_numbers_csv(phone, tmp_path)
     assert "reserved for fiction" in phone.get_by_role("table").inner_text()
     with phone.expect_download() as download:
         phone.get_by_role("button", name="Download the results (CSV)").click()
@@ -205,14 +214,9 @@ def test_a_filter_pressed_with_the_keyboard_keeps_the_focus(live_server, phone, 
 
 
 def test_a_kept_file_is_named_and_can_be_removed(live_server, phone, tmp_path):
-    upload = tmp_path / "numbers.csv"
-    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
-    _sign_in(phone, live_server, OWNER_EMAIL)
-    phone.goto(f"{live_server}/check/")
+    _open_the_check_page(phone, live_server)
     phone.get_by_label("Phone numbers").fill("646 555 1234")
-    file_box = phone.get_by_label("Or upload a CSV file")
-    file_box.set_input_files(str(upload))
-    phone.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+    _choose_numbers_csv(phone, tmp_path)
     assert "were not checked" in phone.locator("#check-results").inner_text()
     # The file is kept with the results; the box is empty, so nothing competes with them.
     assert phone.evaluate("document.getElementById('csv_file').files.length") == 0
@@ -225,12 +229,8 @@ def test_a_kept_file_is_named_and_can_be_removed(live_server, phone, tmp_path):
 
 
 def test_a_filter_on_a_file_no_longer_kept_says_it_is_gone(live_server, phone, tmp_path):
-    upload = tmp_path / "numbers.csv"
-    upload.write_text("phone_number\n(212) 736-5000\n212 555 0150\n")
-    _sign_in(phone, live_server, OWNER_EMAIL)
-    phone.goto(f"{live_server}/check/")
-    phone.get_by_label("Or upload a CSV file").set_input_files(str(upload))
-    phone.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+    _open_the_check_page(phone, live_server)
+    _choose_numbers_csv(phone, tmp_path)
     # The per-account cap or `flask uploads prune` deletes it while the page is open.
     assert NumberUpload.delete().execute() == 1
     phone.get_by_role("button", name="Portable").click()

@@ -22,6 +22,9 @@ BAD_PORT = "PortDesk cannot start: SMTP_PORT must be a whole number, got 'abc'"
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
+        ("SMTP_PORT", "twenty-five", "SMTP_PORT must be a whole number, got 'twenty-five'"),
+        ("SMTP_STARTTLS", "maybe", "SMTP_STARTTLS must be 1 or 0 (true or false), got 'maybe'"),
+        ("MAX_UPLOAD_MB", "-1", "MAX_UPLOAD_MB must be at least 1, got '-1'"),
         ("MAX_UPLOAD_MB", "0", "MAX_UPLOAD_MB must be at least 1, got '0'"),
         ("SMTP_PORT", "0", "SMTP_PORT must be from 1 to 65535, got '0'"),
         ("SMTP_PORT", "99999", "SMTP_PORT must be from 1 to 65535, got '99999'"),
