@@ -48,7 +48,8 @@ def create_app(config=None):
         app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
 
     # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no views.
-    from portal import accounts, api, auth, checks, cli, pages, port_requests, queue, schema, web
+    from portal import accounts, api, auth, checks, cli, pages, queue, schema, web
+    from portal.port_requests import views as port_requests
 
     database.init_app(app)
     if app.config["AUTO_MIGRATE"]:
