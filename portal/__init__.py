@@ -3,21 +3,21 @@
 import os
 from pathlib import Path
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
-from htmx_flask import Htmx
-
 from portal import config as settings
 from portal import db as database
 
 ROOT = Path(__file__).resolve().parent.parent
 
-csrf = CSRFProtect()
-htmx = Htmx()
-
 
 def create_app(config=None):
     """Build the app: defaults, then the environment, then the `config` dict."""
+    # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no Flask.
+    from flask import Flask
+
+    from portal import accounts, api, auth, checks, cli, pages, queue, schema, web
+    from portal.extensions import csrf, htmx
+    from portal.port_requests import views as port_requests
+
     config = dict(config or {})
     environment = settings.from_environment()
     instance_path = (
@@ -46,10 +46,6 @@ def create_app(config=None):
     )
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = settings.secret_key(app.instance_path)
-
-    # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no views.
-    from portal import accounts, api, auth, checks, cli, pages, queue, schema, web
-    from portal.port_requests import views as port_requests
 
     database.init_app(app)
     if app.config["AUTO_MIGRATE"]:
