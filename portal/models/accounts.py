@@ -1,62 +1,18 @@
-"""The tables: accounts and their users, the platform's inventory, number claims and
-uploads, API keys.
-
-Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
-sources, routing targets) are the primary keys here, so a port request can say "routing 901"
-and mean the same thing the platform does.
-"""
+"""Accounts, the people who sign in to them, sign-in throttling and API keys."""
 
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime
 
-from peewee import (
-    JOIN,
-    BlobField,
-    BooleanField,
-    CharField,
-    Check,
-    DateTimeField,
-    ForeignKeyField,
-    IntegerField,
-    Model,
-)
+from peewee import JOIN, BooleanField, Check, DateTimeField, ForeignKeyField, IntegerField
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from portal.db import Prepared, db
+from portal.db import Prepared
+from portal.models.base import BaseModel, NulFreeCharField, utcnow
 
 ROLES = ("owner", "staff")
 EMAIL_SHAPE = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 API_KEY_PREFIX = "pd_"
-
-
-def utcnow():
-    """Return the current UTC time as a naive datetime (how every timestamp is stored)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-class NulFreeCharField(CharField):
-    """A CharField that drops NUL characters on the way to the database.
-
-    PostgreSQL refuses any text with a NUL in it ("A string literal cannot contain NUL"), and no
-    one means to type one. Text reaches the tables from forms, uploaded files' names, the JSON API,
-    the CLI and the inventory import: the field is the one door all of them pass, so the rule
-    lives here rather than in each form or in a request hook that would miss the CLI. Peewee
-    applies db_value to values compared with the field too, so a lookup with a NUL finds what
-    was stored without it.
-    """
-
-    def db_value(self, value):
-        if isinstance(value, str):
-            value = value.replace("\x00", "")
-        return super().db_value(value)
-
-
-class BaseModel(Model):
-    class Meta:
-        database = db
-        legacy_table_names = False
 
 
 class Account(BaseModel):
@@ -132,67 +88,6 @@ class LoginThrottle(BaseModel):
     window_started_at = DateTimeField(default=utcnow)
 
 
-class TrackingSource(BaseModel):
-    id = IntegerField(primary_key=True)
-    account = ForeignKeyField(Account, backref="tracking_sources", on_delete="CASCADE")
-    name = NulFreeCharField(max_length=200)
-
-
-class RoutingTarget(BaseModel):
-    id = IntegerField(primary_key=True)
-    account = ForeignKeyField(Account, backref="routing_targets", on_delete="CASCADE")
-    name = NulFreeCharField(max_length=200)
-    kind = NulFreeCharField(max_length=40)
-    # The number it rings, where it has one (a receiving-number target does).
-    number = NulFreeCharField(max_length=16, null=True)
-
-
-class ReceivingNumber(BaseModel):
-    account = ForeignKeyField(Account, backref="receiving_numbers", on_delete="CASCADE")
-    number = NulFreeCharField(max_length=16)
-    name = NulFreeCharField(max_length=200, default="")
-    active = BooleanField(default=True)
-
-    class Meta:
-        indexes = ((("account", "number"), True),)
-
-
-class TrackingNumber(BaseModel):
-    number = NulFreeCharField(max_length=16, unique=True)
-    account = ForeignKeyField(Account, backref="tracking_numbers", on_delete="CASCADE")
-    tracking_source = ForeignKeyField(TrackingSource, null=True, on_delete="SET NULL")
-    routing_target = ForeignKeyField(RoutingTarget, null=True, on_delete="SET NULL")
-
-
-class NumberClaim(BaseModel):
-    """A number held by a submitted, in-progress or completed port request (any account).
-
-    A row exists only while the claim is active: the request issues add it on submit and delete
-    it when a request is cancelled or rejected. The unique number is what stops two requests
-    from porting the same number.
-    """
-
-    number = NulFreeCharField(max_length=16, unique=True)
-    account = ForeignKeyField(Account, backref="number_claims", on_delete="CASCADE")
-    # The port request table arrives with the wizard issue, which adds the foreign key.
-    port_request_id = IntegerField(null=True)
-    claimed_at = DateTimeField(default=utcnow)
-
-
-class NumberUpload(BaseModel):
-    """A CSV of numbers an owner uploaded, kept as sent so nothing uploaded is lost.
-
-    The check page re-reads it to filter or download its results; the wizard takes its numbers,
-    with their routing and tracking source ids, to the configure step.
-    """
-
-    account = ForeignKeyField(Account, backref="number_uploads", on_delete="CASCADE")
-    uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
-    filename = NulFreeCharField(max_length=255)
-    content = BlobField()
-    created_at = DateTimeField(default=utcnow)
-
-
 class ApiKey(BaseModel):
     """A key for the JSON API; only its SHA-256 is stored, the key is shown once."""
 
@@ -245,17 +140,3 @@ _ACTIVE_KEY = Prepared(
     ),
     "key_hash",
 )
-
-
-TABLES = [
-    Account,
-    User,
-    LoginThrottle,
-    TrackingSource,
-    RoutingTarget,
-    ReceivingNumber,
-    TrackingNumber,
-    NumberClaim,
-    NumberUpload,
-    ApiKey,
-]

@@ -1,0 +1,58 @@
+"""The tables, by area: accounts (and their users, sign-in throttling, API keys), the platform's
+inventory, and numbers on their way in (claims and uploads).
+
+Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
+sources, routing targets) are the primary keys here, so a port request can say "routing 901"
+and mean the same thing the platform does. Import every name from `portal.models`; the modules
+are only where each one is written.
+"""
+
+from portal.models.accounts import (
+    API_KEY_PREFIX,
+    EMAIL_SHAPE,
+    ROLES,
+    Account,
+    ApiKey,
+    LoginThrottle,
+    User,
+    looks_like_email,
+    normalize_email,
+)
+from portal.models.base import BaseModel, NulFreeCharField, utcnow
+from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumber, TrackingSource
+from portal.models.numbers import NumberClaim, NumberUpload
+
+TABLES = [
+    Account,
+    User,
+    LoginThrottle,
+    TrackingSource,
+    RoutingTarget,
+    ReceivingNumber,
+    TrackingNumber,
+    NumberClaim,
+    NumberUpload,
+    ApiKey,
+]
+
+__all__ = [
+    "API_KEY_PREFIX",
+    "EMAIL_SHAPE",
+    "ROLES",
+    "TABLES",
+    "Account",
+    "ApiKey",
+    "BaseModel",
+    "LoginThrottle",
+    "NulFreeCharField",
+    "NumberClaim",
+    "NumberUpload",
+    "ReceivingNumber",
+    "RoutingTarget",
+    "TrackingNumber",
+    "TrackingSource",
+    "User",
+    "looks_like_email",
+    "normalize_email",
+    "utcnow",
+]
