@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 from portal.models import RoutingTarget, TrackingSource
 from portal.portability import MAX_ENTRIES, Entry
+from portal.spreadsheets import to_csv
 
 CSV_MAX_BYTES = 4 * 1024 * 1024
 COLUMNS = ("phone_number", "account_id", "tracking_source_id", "routing_id", "friendly_name")
@@ -52,11 +53,6 @@ NOT_CSV = {
     b"\xff\xfe": f"This file is UTF-16 text: {SAVE_AS_CSV}.",
     b"\xfe\xff": f"This file is UTF-16 text: {SAVE_AS_CSV}.",
 }
-# A spreadsheet runs a cell that starts with one of these as a formula...
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-# ... but a sign, then digits and a phone number's formatting, calls no function and reads no
-# cell: "+44 20 7946 0958" stays as typed.
-NUMBER_LIKE = re.compile(r"\+[0-9 ().-]*[0-9][0-9 ().-]*|-[0-9][0-9 ().-]*")
 # Spreadsheets set to European conventions save with semicolons; some tools save with tabs.
 SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab"}
 QUOTED = re.compile(r'"[^"]*"?')
@@ -167,7 +163,7 @@ def template_csv(account):
     source, routing = (
         _owned(model, account, model.id).scalar() for model, _ in REFERENCES.values()
     )
-    return _to_csv([COLUMNS, (EXAMPLE_NUMBER, account.id, source, routing, EXAMPLE_NAME)])
+    return to_csv([COLUMNS, (EXAMPLE_NUMBER, account.id, source, routing, EXAMPLE_NAME)])
 
 
 def reference_csv(account):
@@ -179,7 +175,7 @@ def reference_csv(account):
         RoutingTarget, account, RoutingTarget.id, RoutingTarget.name, RoutingTarget.kind
     )
     rows += [("routing", *row) for row in targets]
-    return _to_csv(rows)
+    return to_csv(rows)
 
 
 def results_csv(results, upload=None):
@@ -203,7 +199,7 @@ def results_csv(results, upload=None):
             problems = by_row.get(result.line, [])
             fields["row_problem"] = "; ".join(f"{p.column}: {p.message}" for p in problems)
         rows.append([fields[column] for column in columns])
-    return _to_csv(rows)
+    return to_csv(rows)
 
 
 def _decode(data):
@@ -414,16 +410,3 @@ def _shown(value):
 def _owned(model, account, *columns):
     """Return the account's rows of the model, by id, as tuples of these columns."""
     return model.select(*columns).where(model.account == account).order_by(model.id).tuples()
-
-
-def _to_csv(rows):
-    out = io.StringIO()
-    csv.writer(out).writerows([[_inert(cell) for cell in row] for row in rows])
-    return out.getvalue()
-
-
-def _inert(cell):
-    # Names and inputs are anyone's text, "=HYPERLINK(...)" included: the quote makes it text.
-    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not NUMBER_LIKE.fullmatch(cell):
-        return "'" + cell
-    return cell

@@ -12,7 +12,6 @@ from portal.number_lists import (
     BulkRow,
     NumberListError,
     RowProblem,
-    _inert,
     entries_from_text,
     read_bulk_csv,
     reference_csv,
@@ -879,39 +878,6 @@ def test_formulas_in_names_are_neutralised(database, name, written):
     rows = parsed(reference_csv(account))
 
     assert [row[2] for row in rows[1:]] == [written] * 3
-
-
-@pytest.mark.parametrize(
-    ("cell", "written"),
-    [
-        pytest.param("+44 20 7946 0958", "+44 20 7946 0958", id="international-number"),
-        pytest.param("+12127365000", "+12127365000", id="e164"),
-        pytest.param("+1 (212) 736-5000", "+1 (212) 736-5000", id="formatted-plus"),
-        pytest.param("+1.212.736.5000", "+1.212.736.5000", id="dots"),
-        pytest.param("-5", "-5", id="negative-number"),
-        pytest.param("-212-736-5000", "-212-736-5000", id="minus-then-digits"),
-        pytest.param("(212) 736-5000", "(212) 736-5000", id="no-sign"),
-        pytest.param("=1+1", "'=1+1", id="equals"),
-        pytest.param('=HYPERLINK("http://x.test")', '\'=HYPERLINK("http://x.test")', id="link"),
-        pytest.param("@SUM(A1)", "'@SUM(A1)", id="at"),
-        pytest.param("-cmd", "'-cmd", id="minus-then-letters"),
-        pytest.param("- 1", "'- 1", id="minus-then-space"),
-        pytest.param("-2+3", "'-2+3", id="minus-arithmetic"),
-        pytest.param("+", "'+", id="plus-alone"),
-        pytest.param("+ ()", "'+ ()", id="plus-without-digits"),
-        pytest.param("+1 ad", "'+1 ad", id="plus-then-letters"),
-        pytest.param("+1+A1", "'+1+A1", id="plus-reference"),
-        pytest.param("+1 212 736 5000\n=cmd", "'+1 212 736 5000\n=cmd", id="plus-then-a-line"),
-        pytest.param("+SUM(1)", "'+SUM(1)", id="plus-function"),
-        pytest.param("\t212", "'\t212", id="tab"),
-        pytest.param("\r212", "'\r212", id="carriage-return"),
-        pytest.param("212 = 1", "212 = 1", id="equals-inside"),
-        pytest.param(4242, 4242, id="not-text"),
-        pytest.param(None, None, id="none"),
-    ],
-)
-def test_only_cells_that_would_run_as_formulas_are_escaped(cell, written):
-    assert _inert(cell) == written
 
 
 def test_results_csv_lists_every_result_in_order():
