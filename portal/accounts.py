@@ -1,8 +1,5 @@
 """Accounts and their inventory: the ids owners need for routing and the bulk template."""
 
-import math
-from dataclasses import dataclass
-
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from peewee import JOIN, fn
 
@@ -15,30 +12,13 @@ from portal.models import (
     TrackingSource,
     User,
 )
+from portal.paging import Page
 from portal.web import wants_fragment
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 ACCOUNTS_PER_PAGE = 50
 NUMBERS_PER_PAGE = 100
-
-
-@dataclass
-class Page:
-    """One page of a long list, with what the page links need."""
-
-    items: list
-    number: int
-    count: int
-    total: int
-
-    @classmethod
-    def of(cls, query, per_page):
-        total = query.count()
-        count = max(1, math.ceil(total / per_page))
-        number = min(request.args.get("page", 1, type=int) or 1, count)
-        number = max(1, number)
-        return cls(list(query.paginate(number, per_page)), number, count, total)
 
 
 def get_account_or_404(account_id):
@@ -60,7 +40,8 @@ def index():
         .group_by(Account.id)
         .order_by(Account.name, Account.id)
     )
-    return render_template("accounts/index.html", page=Page.of(query, ACCOUNTS_PER_PAGE))
+    page = Page.of(query, request.args.get("page", 1, type=int), ACCOUNTS_PER_PAGE)
+    return render_template("accounts/index.html", page=page)
 
 
 @bp.get("/<int:account_id>")
@@ -74,9 +55,9 @@ def show(account_id):
         .where(TrackingNumber.account == account)
         .order_by(TrackingNumber.number)
     )
-    page = Page.of(tracking_numbers, NUMBERS_PER_PAGE)
+    page = Page.of(tracking_numbers, request.args.get("page", 1, type=int), NUMBERS_PER_PAGE)
     if wants_fragment():
-        return render_template("accounts/_tracking_numbers.html", page=page)
+        return render_template("accounts/_tracking_numbers.html", account=account, page=page)
     return render_template(
         "accounts/show.html",
         account=account,
