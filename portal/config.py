@@ -35,6 +35,8 @@ DEFAULTS = {
     "SESSION_COOKIE_SECURE": False,
     # A form stays valid as long as the session; a timed-out token only annoys.
     "WTF_CSRF_TIME_LIMIT": None,
+    # Business days between today and the earliest date a port request may ask for.
+    "PORT_LEAD_BUSINESS_DAYS": 7,
 }
 
 
@@ -97,6 +99,7 @@ ENVIRONMENT = {
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", _at_least_one),
     "MAIL_FROM": ("MAIL_FROM", _text),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _switch),
+    "PORT_LEAD_BUSINESS_DAYS": ("PORT_LEAD_BUSINESS_DAYS", _whole_number),
 }
 
 
