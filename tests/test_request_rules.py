@@ -615,3 +615,12 @@ def test_any_json_gives_problems_never_an_exception(req):
 def test_the_rules_import_without_flask():
     code = "import sys, portal.port_requests.rules; assert 'flask' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_more_numbers_than_a_check_takes_are_one_problem():
+    assert codes(request(numbers=[None] * 20_001)) == [("numbers", "too_many")]
+
+
+def test_a_check_of_other_numbers_is_the_callers_mistake():
+    with pytest.raises(ValueError, match="one portability result per number"):
+        check(request(), checked=[result("(614) 322-1001", "+16143221001")])

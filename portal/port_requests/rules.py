@@ -19,6 +19,8 @@ the API all ask the same function.
 - `checked` is the list of `portal.portability.Result`s of `request["numbers"]`, in order (from
   `check_portability`): a refused number is a problem with the portability reason as its code.
   Without it only what the number itself says is checked (invalid, toll-free), not the inventory.
+  A `checked` of another length than the numbers is the caller's mistake: ValueError.
+- A `request` that is not a dict at all gives one problem on the field "" (the whole request).
 
 Each `Problem(field, code, severity, message)` names a path (`billing.account_number`,
 `service_address.zip`, `numbers[3]`, `numbers[3].routing_id`); `error` blocks the step's check
@@ -43,7 +45,7 @@ from portal.numbers import classify
 from portal.port_requests.addresses import check_address
 from portal.port_requests.dates import check_requested_date
 from portal.port_requests.fields import Form, Problem, fold, label, rank
-from portal.portability import US_REGIONS
+from portal.portability import MAX_ENTRIES, US_REGIONS
 
 __all__ = ["Problem", "STEPS", "problems", "step_of", "step_problems"]
 
@@ -67,7 +69,6 @@ SERVICE_TYPES = ("landline", "voip", "wireless")
 CUSTOMER_TYPES = ("business", "residential")
 REMAINING = ("keep", "disconnect")
 MAX_EMAIL = 254
-MAX_NUMBERS = 20_000
 
 
 def step_of(field):
@@ -225,8 +226,8 @@ def _numbers(form, checked, routing_ids, source_ids, routing_names, source_names
     if not isinstance(numbers, list):
         form.add("numbers", "wrong_type", "Send the numbers as a list.")
         return []
-    if len(numbers) > MAX_NUMBERS:
-        form.add("numbers", "too_many", f"Port at most {MAX_NUMBERS:,} numbers in one request.")
+    if len(numbers) > MAX_ENTRIES:
+        form.add("numbers", "too_many", f"Port at most {MAX_ENTRIES:,} numbers in one request.")
         return []
     if checked is not None and len(checked) != len(numbers):
         raise ValueError("checked must hold one portability result per number, in order")
