@@ -14,7 +14,7 @@ def create_app(config=None):
     # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no Flask.
     from flask import Flask
 
-    from portal import accounts, api, auth, checks, cli, pages, queue, schema, web
+    from portal import accounts, api, auth, checks, cli, pages, queue, schema, user_settings, web
     from portal.extensions import csrf, htmx
     from portal.port_requests import views as port_requests
 
@@ -70,6 +70,7 @@ def create_app(config=None):
         checks.bp,
         queue.bp,
         accounts.bp,
+        user_settings.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)

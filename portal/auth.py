@@ -26,6 +26,8 @@ from portal.web import on_site_path, signed_out
 
 bp = Blueprint("auth", __name__)
 
+# The shortest password a person may choose (the CLI and the settings page alike).
+MIN_PASSWORD_LENGTH = 10
 EMAIL_MAX_LENGTH = 254
 EMAIL_TOO_LONG = "Enter an email address of at most 254 characters."
 
@@ -108,7 +110,7 @@ def authenticate(email, password, config):
     """Return (user, None) for the right password, else (None, what to tell the person)."""
     attempt = throttle.take_try(email, config["LOGIN_MAX_FAILURES"], config["LOGIN_LOCK_SECONDS"])
     if not attempt.allowed:
-        return None, _locked_message(attempt.window_ends)
+        return None, locked_message(attempt.window_ends)
     user = User.by_email(email)
     known_hash = user.password_hash if user is not None else None
     # One hash check on every path (no such user, no password yet, deactivated), so the time
@@ -120,7 +122,7 @@ def authenticate(email, password, config):
         throttle.give_back(email)
         return user, None
     if not attempt.tries_left:
-        return None, _locked_message(attempt.window_ends)
+        return None, locked_message(attempt.window_ends)
     return None, _mismatch_message(attempt.tries_left, config["LOGIN_LOCK_SECONDS"])
 
 
@@ -132,7 +134,8 @@ def _mismatch_message(tries_left, lock_seconds):
     return f"{message} {tries} left before this email is locked for {_minutes(lock_seconds)}."
 
 
-def _locked_message(until):
+def locked_message(until):
+    """Say that the email is locked, and for how many more minutes."""
     return (
         "Too many failed sign-ins for this email. For your security it is locked: "
         f"try again in {_minutes((until - utcnow()).total_seconds())}."

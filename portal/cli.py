@@ -9,14 +9,13 @@ from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
 from portal import schema
+from portal.auth import MIN_PASSWORD_LENGTH
 from portal.db import db
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.inventory import InventoryError, import_inventory, load_inventory
 from portal.models import ROLES, Account, ApiKey, User, looks_like_email, normalize_email
 from portal.numbers import InvalidNumber, to_e164
 from portal.uploads import uploads_cli
-
-MIN_PASSWORD_LENGTH = 10
 
 db_cli = AppGroup("db", help="The database schema.")
 inventory_cli = AppGroup("inventory", help="The platform's objects: accounts and their numbers.")

@@ -1,7 +1,9 @@
 """In Debian's chromium: the real pages, with CSRF on, under the real Content-Security-Policy."""
 
 import os
+import re
 import threading
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -270,3 +272,24 @@ def test_on_a_phone_the_header_is_compact_and_account_tables_are_cards(
     phone.goto(f"{live_server}/check/")
     phone.screenshot(path="/tmp/portdesk-check-375.png")
     assert phone.problems == []
+
+
+def test_an_owner_makes_an_api_key_and_copies_it_on_a_phone(live_server, browser):
+    context = browser.new_context(viewport=PHONE)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server)
+    page = context.new_page()
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    _sign_in(page, live_server, OWNER_EMAIL)
+    page.get_by_role("link", name=re.compile("Ann Owner.*your settings")).click()
+    page.get_by_label("Name").fill("CRM sync")
+    page.get_by_role("button", name="Create a key").click()
+    key = page.get_by_role("textbox", name="API key").input_value()
+    assert key.startswith("pd_")
+    page.get_by_role("button", name="Copy the key").click()
+    expect(page.get_by_text("Copied.")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.screenshot(path=str(Path(os.environ.get("SCREENSHOTS", "/tmp")) / "settings-phone.png"))
+    assert problems == []
+    context.close()
