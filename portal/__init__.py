@@ -14,7 +14,19 @@ def create_app(config=None):
     # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no Flask.
     from flask import Flask
 
-    from portal import accounts, api, auth, checks, cli, pages, queue, schema, user_settings, web
+    from portal import (
+        accounts,
+        api,
+        auth,
+        checks,
+        cli,
+        pages,
+        queue,
+        request_api,  # noqa: F401  (its routes join api.bp)
+        schema,
+        user_settings,
+        web,
+    )
     from portal.extensions import csrf, htmx
     from portal.port_requests import views as port_requests
 

@@ -15,6 +15,8 @@ EXPECTED_TABLES = {
     "login_throttle",
     "number_claim",
     "number_upload",
+    "port_number",
+    "port_request",
     "receiving_number",
     "routing_target",
     "schema_migration",
@@ -46,6 +48,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0002_number_claims", None),
         ("0003_number_uploads", None),
         ("0004_session_version", None),
+        ("0005_port_requests", None),
     ]
     database.close()
 
@@ -95,7 +98,13 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
         thread.join()
     assert failures == []
     assert sorted(applied) == [[]] * 5 + [
-        ["0001_initial", "0002_number_claims", "0003_number_uploads", "0004_session_version"]
+        [
+            "0001_initial",
+            "0002_number_claims",
+            "0003_number_uploads",
+            "0004_session_version",
+            "0005_port_requests",
+        ]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES
     database.close()

@@ -1,5 +1,5 @@
 """The tables, by area: accounts (and their users, sign-in throttling, API keys), the platform's
-inventory, and numbers on their way in (claims and uploads).
+inventory, numbers on their way in (claims and uploads), and port requests with their numbers.
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -21,6 +21,7 @@ from portal.models.accounts import (
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
 from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumber, TrackingSource
 from portal.models.numbers import NumberClaim, NumberUpload
+from portal.models.requests import STATUSES, PortNumber, PortRequest
 
 TABLES = [
     Account,
@@ -33,12 +34,15 @@ TABLES = [
     NumberClaim,
     NumberUpload,
     ApiKey,
+    PortRequest,
+    PortNumber,
 ]
 
 __all__ = [
     "API_KEY_PREFIX",
     "EMAIL_SHAPE",
     "ROLES",
+    "STATUSES",
     "TABLES",
     "Account",
     "ApiKey",
@@ -47,6 +51,8 @@ __all__ = [
     "NulFreeCharField",
     "NumberClaim",
     "NumberUpload",
+    "PortNumber",
+    "PortRequest",
     "ReceivingNumber",
     "RoutingTarget",
     "TrackingNumber",

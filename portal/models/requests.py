@@ -1,0 +1,92 @@
+"""Port requests and the numbers each one moves."""
+
+import json
+
+from peewee import Check, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from portal.models.accounts import Account, User
+from portal.models.base import BaseModel, NulFreeCharField, utcnow
+
+# docs/domain.md, "Its statuses", in the order of the usual path.
+STATUSES = (
+    "draft",
+    "submitted",
+    "in_review",
+    "action_required",
+    "foc_scheduled",
+    "completed",
+    "rejected",
+    "cancelled",
+)
+# Long enough for any real value of a request's text fields; what is longer is refused, not stored.
+MAX_FIELD_TEXT = 10_000
+
+
+def _status_check(column="status"):
+    names = ", ".join(f"'{status}'" for status in STATUSES)
+    return Check(f"{column} IN ({names})")
+
+
+class PortRequest(BaseModel):
+    """One request moving numbers from one bill at the losing carrier.
+
+    Its fields (docs/domain.md, "A port request") are kept as sent, every one but the numbers, in
+    `details` as JSON: while a draft every field is optional and may hold what a client sent of
+    the wrong type (which `problems` names on its field), so the API must give back exactly what
+    it was given. Columns would have to drop such values or grow a text twin each. The numbers
+    are rows of their own, because claims, per-number statuses and staff work on them one by one.
+    """
+
+    account = ForeignKeyField(Account, backref="port_requests", on_delete="CASCADE")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    status = NulFreeCharField(max_length=20, default="draft", constraints=[_status_check()])
+    details = TextField(default="{}")
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def of_account(cls, account):
+        """Return the account's requests, newest first."""
+        return (
+            cls.select()
+            .where(cls.account == account)
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
+
+    @classmethod
+    def find(cls, account, request_id):
+        """Return the account's request with this id, or None (missing and foreign alike)."""
+        return cls.get_or_none((cls.id == request_id) & (cls.account == account))
+
+    @property
+    def fields(self):
+        """Return the stored fields (all but the numbers) as a dict."""
+        return json.loads(self.details)
+
+    def numbers(self):
+        """Return the request's numbers in order, in one query."""
+        return list(
+            PortNumber.select().where(PortNumber.port_request == self).order_by(PortNumber.position)
+        )
+
+
+class PortNumber(BaseModel):
+    """A number of a port request, as the owner gave it, with its configuration.
+
+    routing_id and tracking_source_id are the platform's ids, not foreign keys yet: what an
+    inventory import does to an id a request still uses comes with the wizard.
+    """
+
+    port_request = ForeignKeyField(PortRequest, backref="port_numbers", on_delete="CASCADE")
+    position = IntegerField()
+    phone_number = NulFreeCharField(max_length=MAX_FIELD_TEXT, null=True)
+    e164 = NulFreeCharField(max_length=16, null=True)
+    routing_id = IntegerField(null=True)
+    tracking_source_id = IntegerField(null=True)
+    friendly_name = NulFreeCharField(max_length=MAX_FIELD_TEXT, null=True)
+    # Each number's own progress, so one refused number never sinks the others.
+    status = NulFreeCharField(max_length=20, null=True)
+    reason = NulFreeCharField(max_length=MAX_FIELD_TEXT, null=True)
+
+    class Meta:
+        indexes = ((("port_request", "position"), True),)
