@@ -43,7 +43,7 @@ class ApiError(Exception):
 # No automatic OPTIONS answer and no redirect for a doubled slash: both would not be JSON.
 @bp.post("/portability-checks", provide_automatic_options=False, merge_slashes=False)
 def portability_checks():
-    key = _authenticated_key()
+    key = authenticated_key()
     texts = _numbers_from_body()
     results = check_portability(numbered(texts), key.account)
     counts = summarize(results)
@@ -53,7 +53,8 @@ def portability_checks():
     return Response(json.dumps(body), mimetype="application/json")
 
 
-def _authenticated_key():
+def authenticated_key():
+    """Return the active API key the request was sent with, or raise the 401 ApiError."""
     auth = request.authorization
     if auth is None or auth.type != "bearer" or not auth.token:
         raise ApiError(
@@ -92,7 +93,7 @@ def _numbers_from_body():
         raise ApiError(
             400,
             "invalid_request",
-            f'The body must be a JSON object like {{"numbers": [...]}}, not {_json_name(body)}.',
+            f'The body must be a JSON object like {{"numbers": [...]}}, not {json_name(body)}.',
         )
     if "numbers" not in body:
         raise ApiError(400, "invalid_request", 'The body has no "numbers": give a list of strings.')
@@ -101,7 +102,7 @@ def _numbers_from_body():
         raise ApiError(
             400,
             "invalid_request",
-            f'"numbers" must be a list of strings, not {_json_name(texts)}.',
+            f'"numbers" must be a list of strings, not {json_name(texts)}.',
         )
     if len(texts) > MAX_ENTRIES:
         raise ApiError(
@@ -115,13 +116,14 @@ def _numbers_from_body():
             raise ApiError(
                 400,
                 "invalid_request",
-                f'"numbers"[{index}] must be a string, not {_json_name(text)}: '
+                f'"numbers"[{index}] must be a string, not {json_name(text)}: '
                 'write it in quotes, like "212-736-5000".',
             )
     return texts
 
 
-def _json_name(value):
+def json_name(value):
+    """Return how a message names the JSON type of a value: "a list", "null"..."""
     return JSON_NAMES.get(type(value), "that")
 
 
@@ -143,8 +145,10 @@ def error_answer(error):
 def _describe(error):
     """Return (status, code, message, headers) for an HTTP error, in the API's words."""
     if error.code == 404:
-        endpoint = url_for("api.portability_checks")
-        return 404, "not_found", f"No API endpoint here. The API answers at POST {endpoint}.", None
+        checks = url_for("api.portability_checks")
+        requests = url_for("api.port_requests")
+        message = f"No API endpoint here. The API answers at POST {checks} and at {requests}."
+        return 404, "not_found", message, None
     if error.code == 405:
         allowed = sorted(error.valid_methods or ())
         message = f"{request.method} is not allowed here; use {' or '.join(allowed)}."

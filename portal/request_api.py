@@ -11,7 +11,7 @@ import json
 from flask import Response, current_app, request, url_for
 from peewee import chunked, fn
 
-from portal.api import ApiError, _authenticated_key, _json_name, bp
+from portal.api import ApiError, authenticated_key, bp, json_name
 from portal.db import db
 from portal.models import PortNumber, PortRequest, RoutingTarget, TrackingSource, utcnow
 from portal.models.requests import MAX_FIELD_TEXT
@@ -44,7 +44,7 @@ ROUTE = {"provide_automatic_options": False, "merge_slashes": False}
 
 @bp.post("/port-requests", **ROUTE)
 def create_port_request():
-    key = _authenticated_key()
+    key = authenticated_key()
     fields, numbers = _fields_from_body()
     with db.atomic():
         port_request = PortRequest.create(account=key.account, details=json.dumps(fields))
@@ -55,7 +55,7 @@ def create_port_request():
 
 @bp.get("/port-requests", **ROUTE)
 def port_requests():
-    key = _authenticated_key()
+    key = authenticated_key()
     page = Page.of(PortRequest.of_account(key.account), _page_number(), PER_PAGE)
     counts = _number_counts([item.id for item in page.items])
     items = [_summary(item, counts.get(item.id, 0)) for item in page.items]
@@ -65,14 +65,14 @@ def port_requests():
 
 @bp.get("/port-requests/<int:request_id>", **ROUTE)
 def port_request(request_id):
-    key = _authenticated_key()
+    key = authenticated_key()
     port_request = get_request_or_404(key.account, request_id)
     return _json(_as_json(port_request, port_request.numbers(), key.account))
 
 
 @bp.patch("/port-requests/<int:request_id>", **ROUTE)
 def change_port_request(request_id):
-    key = _authenticated_key()
+    key = authenticated_key()
     port_request = _draft_or_409(get_request_or_404(key.account, request_id))
     fields, numbers = _fields_from_body()
     with db.atomic():
@@ -89,7 +89,7 @@ def change_port_request(request_id):
 
 @bp.delete("/port-requests/<int:request_id>", **ROUTE)
 def delete_port_request(request_id):
-    key = _authenticated_key()
+    key = authenticated_key()
     port_request = _draft_or_409(get_request_or_404(key.account, request_id))
     port_request.delete_instance()  # its numbers go with it (ON DELETE CASCADE)
     return Response(status=204)
@@ -171,7 +171,7 @@ def _json_object():
         raise ApiError(
             400,
             "invalid_request",
-            f"The body must be a JSON object of the request's fields, not {_json_name(body)}.",
+            f"The body must be a JSON object of the request's fields, not {json_name(body)}.",
         )
     return body
 
@@ -217,7 +217,7 @@ def _number_rows(numbers):
             400,
             "invalid_request",
             f'numbers must be a list of objects like {{"phone_number": "(614) 322-1001"}}, '
-            f"not {_json_name(numbers)}.",
+            f"not {json_name(numbers)}.",
         )
     if len(numbers) > MAX_ENTRIES:
         raise ApiError(
@@ -235,7 +235,7 @@ def _number_row(row, path):
             400,
             "invalid_request",
             f'{path} must be an object like {{"phone_number": "(614) 322-1001"}}, '
-            f"not {_json_name(row)}.",
+            f"not {json_name(row)}.",
         )
     for name in row:
         if name not in NUMBER_FIELDS and name not in READ_ONLY_NUMBER_KEYS:
@@ -250,7 +250,7 @@ def _number_row(row, path):
             raise ApiError(
                 400,
                 "invalid_request",
-                f"{path}.{name} must be a string, not {_json_name(value)}: write it in quotes.",
+                f"{path}.{name} must be a string, not {json_name(value)}: write it in quotes.",
             )
         _check_text(value, f"{path}.{name}")
         stored[name] = value
@@ -269,7 +269,7 @@ def _id(value, path):
     raise ApiError(
         400,
         "invalid_request",
-        f"{path} must be the ID as a whole number, like 402 (not {_json_name(value)}): "
+        f"{path} must be the ID as a whole number, like 402 (not {json_name(value)}): "
         "the IDs are in your inventory.",
     )
 
