@@ -7,12 +7,13 @@ number row is stored in columns, so a row whose values cannot be stored is a 400
 """
 
 import json
+from contextlib import contextmanager
 
 from flask import Response, current_app, request, url_for
 from peewee import chunked, fn
 
 from portal.api import ApiError, authenticated_key, bp, json_name
-from portal.db import db
+from portal.db import db, is_postgresql
 from portal.models import PortNumber, PortRequest, RoutingTarget, TrackingSource, utcnow
 from portal.models.requests import MAX_FIELD_TEXT
 from portal.numbers import classify
@@ -73,9 +74,11 @@ def port_request(request_id):
 @bp.patch("/port-requests/<int:request_id>", **ROUTE)
 def change_port_request(request_id):
     key = authenticated_key()
-    port_request = _draft_or_409(get_request_or_404(key.account, request_id))
+    _draft_or_409(get_request_or_404(key.account, request_id))
     fields, numbers = _fields_from_body()
-    with db.atomic():
+    with changing():
+        # Read again under the lock: another change may have landed since.
+        port_request = _draft_or_409(get_request_or_404(key.account, request_id, for_update=True))
         port_request.details = json.dumps(port_request.fields | fields)
         port_request.updated_at = utcnow()
         port_request.save()
@@ -90,14 +93,33 @@ def change_port_request(request_id):
 @bp.delete("/port-requests/<int:request_id>", **ROUTE)
 def delete_port_request(request_id):
     key = authenticated_key()
-    port_request = _draft_or_409(get_request_or_404(key.account, request_id))
-    port_request.delete_instance()  # its numbers go with it (ON DELETE CASCADE)
+    with changing():
+        port_request = _draft_or_409(get_request_or_404(key.account, request_id, for_update=True))
+        port_request.delete_instance()  # its numbers go with it (ON DELETE CASCADE)
     return Response(status=204)
 
 
-def get_request_or_404(account, request_id):
+@contextmanager
+def changing():
+    """A transaction in which a request is changed by one writer at a time.
+
+    Two changes at once would each replace the numbers from what they read (a unique position
+    taken twice, or one change lost): SQLite takes its write lock up front (BEGIN IMMEDIATE),
+    PostgreSQL locks the request's row as it is read (`find(..., for_update=True)`).
+    """
+    if is_postgresql(db):
+        with db.atomic() as transaction:
+            yield transaction
+    else:
+        with db.atomic(lock_type="IMMEDIATE") as transaction:
+            yield transaction
+
+
+def get_request_or_404(account, request_id, *, for_update=False):
     """Return the account's request, or the same 404 for a missing and another account's one."""
-    found = PortRequest.find(account, request_id) if request_id <= MAX_ID else None
+    found = None
+    if request_id <= MAX_ID:
+        found = PortRequest.find(account, request_id, for_update=for_update)
     if found is None:
         raise ApiError(
             404,

@@ -2,6 +2,7 @@
 
 import json
 import re
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -338,3 +339,33 @@ def test_statements_do_not_grow_with_the_numbers(app, inventory, acme_key, state
         counts.append((created, len(statements)))
     assert counts[0] == counts[1]
     assert counts[0][0] > 0
+
+
+def test_changes_at_the_same_moment_each_land_whole(app, inventory, acme_key):
+    created = create(app.test_client(), acme_key, {"numbers": []}).get_json()
+    url = f"/api/v1/port-requests/{created['id']}"
+    # Each owner of an integration changes another field, and one also replaces the numbers.
+    changes = [{key: value} for key, value in complete().items() if key != "numbers"]
+    changes.append({"numbers": complete()["numbers"]})
+    start = threading.Barrier(len(changes))
+    answers = [None] * len(changes)
+
+    def change(i):
+        client = app.test_client()
+        start.wait()
+        answers[i] = client.patch(url, json=changes[i], headers=bearer(acme_key)).status_code
+
+    threads = [threading.Thread(target=change, args=(i,)) for i in range(len(changes))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert answers == [200] * len(changes)
+    read = app.test_client().get(url, headers=bearer(acme_key)).get_json()
+    # None of them lost: each read the request again under the lock before changing it.
+    for change_made in changes[:-1]:
+        [(key, value)] = change_made.items()
+        assert read[key] == value, key
+    assert [n["phone_number"] for n in read["numbers"]] == [
+        n["phone_number"] for n in complete()["numbers"]
+    ]

@@ -4,6 +4,7 @@ import json
 
 from peewee import Check, DateTimeField, ForeignKeyField, IntegerField, TextField
 
+from portal.db import db, is_postgresql
 from portal.models.accounts import Account, User
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
 
@@ -54,9 +55,16 @@ class PortRequest(BaseModel):
         )
 
     @classmethod
-    def find(cls, account, request_id):
-        """Return the account's request with this id, or None (missing and foreign alike)."""
-        return cls.get_or_none((cls.id == request_id) & (cls.account == account))
+    def find(cls, account, request_id, *, for_update=False):
+        """Return the account's request with this id, or None (missing and foreign alike).
+
+        `for_update` locks its row until the transaction ends, on PostgreSQL (SQLite's writers
+        take the whole database in turn instead: see `request_api.changing`).
+        """
+        query = cls.select().where((cls.id == request_id) & (cls.account == account))
+        if for_update and is_postgresql(db):
+            query = query.for_update()
+        return query.first()
 
     @property
     def fields(self):
