@@ -369,3 +369,29 @@ def test_changes_at_the_same_moment_each_land_whole(app, inventory, acme_key):
     assert [n["phone_number"] for n in read["numbers"]] == [
         n["phone_number"] for n in complete()["numbers"]
     ]
+
+
+def test_an_import_that_removes_a_routing_a_draft_uses_leaves_the_row_asking_for_one(
+    app, client, inventory, acme_key
+):
+    from portal.inventory import import_inventory
+
+    created = create(client, acme_key, {"numbers": complete()["numbers"][:1]}).get_json()
+    assert not [p for p in created["problems"] if p["field"].startswith("numbers[0].")]
+    document = {
+        "accounts": [
+            {
+                "id": 4242,
+                "name": "Acme Dental",
+                "routing_targets": [{"id": 403, "name": "New desk", "kind": "call_queue"}],
+            }
+        ]
+    }
+    with app.app_context():
+        import_inventory(document)
+    read = client.get(f"{URL}/{created['id']}", headers=bearer(acme_key)).get_json()
+    # The draft keeps its row and the id as sent; its problems ask for a routing that exists.
+    assert read["numbers"][0]["routing_id"] == 402
+    [problem] = [p for p in read["problems"] if p["field"] == "numbers[0].routing_id"]
+    assert problem["severity"] == "error"
+    assert "402" in problem["message"]
