@@ -8,7 +8,7 @@ or not a route matched, so that holds for unknown URLs and failures before routi
 import json
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, jsonify, request, url_for
 
 from portal.models import ApiKey, utcnow
 from portal.portability import MAX_ENTRIES, check_portability, numbered, summarize
@@ -77,7 +77,8 @@ def authenticated_key():
     return key
 
 
-def _numbers_from_body():
+def json_body():
+    """Return the request's JSON body as parsed, or raise the 415 or 400 ApiError."""
     if not request.is_json:
         raise ApiError(
             415,
@@ -86,9 +87,18 @@ def _numbers_from_body():
         )
     try:
         # Parsed here rather than by get_json(), which answers None both for bad JSON and `null`.
-        body = current_app.json.loads(request.get_data(cache=False))
+        # NaN and Infinity are Python's extension, not JSON.
+        return json.loads(request.get_data(cache=False), parse_constant=_not_json)
     except (ValueError, RecursionError):
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+
+
+def _not_json(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _numbers_from_body():
+    body = json_body()
     if not isinstance(body, dict):
         raise ApiError(
             400,

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from flask import Response, current_app, request, url_for
 from peewee import chunked, fn
 
-from portal.api import ApiError, authenticated_key, bp, json_name
+from portal.api import ApiError, authenticated_key, bp, json_body, json_name
 from portal.db import db, is_postgresql
 from portal.models import PortNumber, PortRequest, RoutingTarget, TrackingSource, utcnow
 from portal.models.requests import MAX_FIELD_TEXT
@@ -179,16 +179,7 @@ def _fields_from_body():
 
 
 def _json_object():
-    if not request.is_json:
-        raise ApiError(
-            415,
-            "unsupported_media_type",
-            "Send the body as JSON with 'Content-Type: application/json'.",
-        )
-    try:
-        body = json.loads(request.get_data(cache=False), parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+    body = json_body()
     if not isinstance(body, dict):
         raise ApiError(
             400,
@@ -196,10 +187,6 @@ def _json_object():
             f"The body must be a JSON object of the request's fields, not {json_name(body)}.",
         )
     return body
-
-
-def _no_constant(name):
-    raise ValueError(f"{name} is not JSON")
 
 
 def _check_text(value, path, depth=0):

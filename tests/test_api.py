@@ -190,6 +190,7 @@ def test_no_valid_key_is_401(client, acme_key, revoked_key, authorization, chall
         (b"", "malformed_json", "not valid JSON"),
         (b'{"numbers": ["212-736-5000"]', "malformed_json", "not valid JSON"),
         (b"{'numbers': []}", "malformed_json", "not valid JSON"),
+        (b'{"numbers": [NaN]}', "malformed_json", "not valid JSON"),
         (b'{"numbers": ["\xff"]}', "malformed_json", "not valid JSON"),
         (b"[" * 100_000, "malformed_json", "not valid JSON"),
         (b"null", "invalid_request", "JSON object"),
