@@ -28,7 +28,8 @@ def create_app(config=None):
         web,
     )
     from portal.extensions import csrf, htmx
-    from portal.port_requests import views as port_requests
+    from portal.port_requests import blueprint as port_requests
+    from portal.port_requests import configure, views, wizard  # noqa: F401  (routes join the bp)
 
     config = dict(config or {})
     environment = settings.from_environment()

@@ -7,20 +7,26 @@ number row is stored in columns, so a row whose values cannot be stored is a 400
 """
 
 import json
-from contextlib import contextmanager
 
 from flask import Response, current_app, request, url_for
-from peewee import chunked, fn
+from peewee import fn
 
 from portal.api import ApiError, authenticated_key, bp, json_body, json_name
-from portal.db import db, is_postgresql
-from portal.models import PortNumber, PortRequest, RoutingTarget, TrackingSource, utcnow
+from portal.db import db
+from portal.models import PortNumber, PortRequest, utcnow
 from portal.models.requests import MAX_FIELD_TEXT
-from portal.numbers import classify
 from portal.paging import Page
-from portal.port_requests.fields import LABELS, NUMBER_FIELDS, fold
-from portal.port_requests.rules import STEPS, problems, step_of
-from portal.portability import MAX_ENTRIES, check_portability, numbered
+from portal.port_requests.drafts import (
+    changing,
+    merge_fields,
+    record_save,
+    replace_numbers,
+    store_numbers,
+)
+from portal.port_requests.events import record_event
+from portal.port_requests.fields import LABELS, NUMBER_FIELDS
+from portal.port_requests.review import COMPLETE, review
+from portal.portability import MAX_ENTRIES
 
 FIELDS = tuple(path for path in LABELS if "." not in path)
 # The keys each section may hold, from the form's own labels.
@@ -37,9 +43,6 @@ MAX_DEPTH = 8
 PER_PAGE = 50
 # The id columns are 32-bit integers on PostgreSQL.
 MAX_ID = 2**31 - 1
-# Rows per INSERT: SQLite takes at most 32,766 parameters in one statement.
-INSERT_ROWS = 2_000
-LATER_STEPS = {"agreements": "needs_browser", "loa": "locked", "bill": "locked", "submit": "locked"}
 ROUTE = {"provide_automatic_options": False, "merge_slashes": False}
 
 
@@ -49,9 +52,12 @@ def create_port_request():
     fields, numbers = _fields_from_body()
     with db.atomic():
         port_request = PortRequest.create(account=key.account, details=json.dumps(fields))
-        rows = _store_numbers(port_request, numbers or [])
+        store_numbers(port_request, numbers or [])
+        record_event(
+            port_request, "created", "Created the draft through the API.", actor=_actor(key)
+        )
     location = url_for("api.port_request", request_id=port_request.id)
-    return _json(_as_json(port_request, rows, key.account), 201, {"Location": location})
+    return _json(_as_json(port_request), 201, {"Location": location})
 
 
 @bp.get("/port-requests", **ROUTE)
@@ -68,7 +74,7 @@ def port_requests():
 def port_request(request_id):
     key = authenticated_key()
     port_request = get_request_or_404(key.account, request_id)
-    return _json(_as_json(port_request, port_request.numbers(), key.account))
+    return _json(_as_json(port_request))
 
 
 @bp.patch("/port-requests/<int:request_id>", **ROUTE)
@@ -79,15 +85,13 @@ def change_port_request(request_id):
     with changing():
         # Read again under the lock: another change may have landed since.
         port_request = _draft_or_409(get_request_or_404(key.account, request_id, for_update=True))
-        port_request.details = json.dumps(port_request.fields | fields)
-        port_request.updated_at = utcnow()
-        port_request.save()
+        merge_fields(port_request, fields)
         if numbers is not None:
-            PortNumber.delete().where(PortNumber.port_request == port_request).execute()
-            rows = _store_numbers(port_request, numbers or [])
-        else:
-            rows = port_request.numbers()
-    return _json(_as_json(port_request, rows, key.account))
+            replace_numbers(port_request, numbers or [])
+        changed = ", ".join(sorted(fields) + (["numbers"] if numbers is not None else []))
+        message = f"Changed {changed or 'nothing'} through the API."
+        record_save(port_request, "changed", message, actor=_actor(key))
+    return _json(_as_json(port_request))
 
 
 @bp.delete("/port-requests/<int:request_id>", **ROUTE)
@@ -97,22 +101,6 @@ def delete_port_request(request_id):
         port_request = _draft_or_409(get_request_or_404(key.account, request_id, for_update=True))
         port_request.delete_instance()  # its numbers go with it (ON DELETE CASCADE)
     return Response(status=204)
-
-
-@contextmanager
-def changing():
-    """A transaction in which a request is changed by one writer at a time.
-
-    Two changes at once would each replace the numbers from what they read (a unique position
-    taken twice, or one change lost): SQLite takes its write lock up front (BEGIN IMMEDIATE),
-    PostgreSQL locks the request's row as it is read (`find(..., for_update=True)`).
-    """
-    if is_postgresql(db):
-        with db.atomic() as transaction:
-            yield transaction
-    else:
-        with db.atomic(lock_type="IMMEDIATE") as transaction:
-            yield transaction
 
 
 def get_request_or_404(account, request_id, *, for_update=False):
@@ -128,6 +116,10 @@ def get_request_or_404(account, request_id, *, for_update=False):
             f"GET {url_for('api.port_requests')}.",
         )
     return found
+
+
+def _actor(key):
+    return f"API key '{key.name}'" if key.name else f"API key {key.id}"
 
 
 def _draft_or_409(port_request):
@@ -283,17 +275,6 @@ def _id(value, path):
     )
 
 
-def _store_numbers(port_request, numbers):
-    """Insert the rows in as few statements as SQLite allows; return them, in order."""
-    rows = []
-    for position, row in enumerate(numbers):
-        e164 = classify(row["phone_number"]).e164 if row["phone_number"] else None
-        rows.append(PortNumber(port_request=port_request, position=position, e164=e164, **row))
-    for batch in chunked(rows, INSERT_ROWS):
-        PortNumber.insert_many([row.__data__ for row in batch]).execute()
-    return rows
-
-
 def _number_counts(request_ids):
     if not request_ids:
         return {}
@@ -317,51 +298,29 @@ def _summary(port_request, count):
     }
 
 
-def _as_json(port_request, rows, account):
+def _as_json(port_request):
     """Return the request as the API shows it: its fields, numbers, steps and problems."""
-    fields = port_request.fields
-    numbers = [{name: getattr(row, name) for name in NUMBER_FIELDS} for row in rows]
-    texts = [row.phone_number if isinstance(row.phone_number, str) else "" for row in rows]
-    checked = check_portability(numbered(texts), account, port_request_id=port_request.id)
-    found = problems(
-        {**fields, "numbers": numbers},
+    found = review(
+        port_request,
         today=utcnow().date(),
         lead_business_days=current_app.config["PORT_LEAD_BUSINESS_DAYS"],
-        checked=checked,
-        **_inventory(account),
     )
     body = {"id": port_request.id}
     for field in FIELDS:
-        body[field] = fields.get(field)
+        body[field] = found.fields.get(field)
     body["numbers"] = [
         number | {"portability": _portability(result)}
-        for number, result in zip(numbers, checked, strict=True)
+        for number, result in zip(found.as_request["numbers"], found.checked, strict=True)
     ]
     body["status"] = port_request.status
     body["created_at"] = _timestamp(port_request.created_at)
     body["updated_at"] = _timestamp(port_request.updated_at)
-    blocked = {step_of(problem.field) for problem in found if problem.severity == "error"}
-    body["steps"] = {
-        step: "incomplete" if step in blocked else "complete" for step in STEPS
-    } | LATER_STEPS
-    body["problems"] = [problem._asdict() for problem in found]
+    body["steps"] = found.steps
+    if found.steps["agreements"] != COMPLETE:
+        # Agreements are accepted by a person, in the browser: say so rather than "incomplete".
+        body["steps"] = found.steps | {"agreements": "needs_browser"}
+    body["problems"] = [problem._asdict() for problem in found.problems]
     return body
-
-
-def _inventory(account):
-    routing = RoutingTarget.select(RoutingTarget.id, RoutingTarget.name).where(
-        RoutingTarget.account == account
-    )
-    sources = TrackingSource.select(TrackingSource.id, TrackingSource.name).where(
-        TrackingSource.account == account
-    )
-    routing, sources = list(routing.tuples()), list(sources.tuples())
-    return {
-        "routing_ids": {id_ for id_, _ in routing},
-        "tracking_source_ids": {id_ for id_, _ in sources},
-        "routing_names": {fold(name): id_ for id_, name in routing},
-        "source_names": {fold(name): id_ for id_, name in sources},
-    }
 
 
 def _portability(result):

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from portal.models import Account, NumberClaim, ReceivingNumber, TrackingNumber, User
+from portal.models import (
+    Account,
+    NumberClaim,
+    PortRequest,
+    ReceivingNumber,
+    TrackingNumber,
+    User,
+)
 from portal.portability import (
     MAX_ENTRIES,
     REASONS,
@@ -237,6 +244,9 @@ def inventory(acme, globex):
         (acme, "+13122630500", 8),
         (globex, "+13122630600", 99),
     ]
+    # Claims name the request that holds them: explicit ids, so the cases below can name them.
+    for request_id, account in ((7, acme), (8, acme), (99, globex)):
+        PortRequest.create(id=request_id, account=account, status="submitted")
     for account, number, request_id in claims:
         NumberClaim.create(account=account, number=number, port_request_id=request_id)
     return acme
@@ -393,6 +403,7 @@ def test_fail_safe_comes_after_receiving_and_before_user_numbers(inventory):
 
 
 def test_another_account_s_claim_refuses_even_under_the_same_request_id(acme, globex):
+    PortRequest.create(id=7, account=globex, status="submitted")
     NumberClaim.create(account=globex, number="+13122630797", port_request_id=7)
 
     assert reasons(check(["312 263 0797"], acme, port_request_id=7)) == ["in_active_port"]
@@ -600,6 +611,7 @@ def big_inventory(acme, globex):
         [(globex.id, f"+1312264{i:04d}") for i in range(2000)],
         fields=[TrackingNumber.account, TrackingNumber.number],
     ).execute()
+    PortRequest.create(id=99, account=globex, status="submitted")
     NumberClaim.insert_many(
         [(globex.id, f"+1312265{i:04d}", 99) for i in range(1000)],
         fields=[NumberClaim.account, NumberClaim.number, NumberClaim.port_request_id],

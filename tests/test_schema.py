@@ -11,6 +11,7 @@ from tests.conftest import make_config
 
 EXPECTED_TABLES = {
     "account",
+    "agreement_acceptance",
     "api_key",
     "login_throttle",
     "number_claim",
@@ -18,6 +19,8 @@ EXPECTED_TABLES = {
     "port_number",
     "port_request",
     "receiving_number",
+    "receiving_reroute",
+    "request_event",
     "routing_target",
     "schema_migration",
     "tracking_number",
@@ -49,6 +52,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0003_number_uploads", None),
         ("0004_session_version", None),
         ("0005_port_requests", None),
+        ("0006_request_history", None),
     ]
     database.close()
 
@@ -104,6 +108,7 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
             "0003_number_uploads",
             "0004_session_version",
             "0005_port_requests",
+            "0006_request_history",
         ]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES

@@ -1,5 +1,6 @@
 """The tables, by area: accounts (and their users, sign-in throttling, API keys), the platform's
-inventory, numbers on their way in (claims and uploads), and port requests with their numbers.
+inventory, numbers on their way in (claims and uploads), port requests with their numbers, and
+their history (the timeline, agreements accepted, receiving-number re-routes).
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -19,6 +20,7 @@ from portal.models.accounts import (
     normalize_email,
 )
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
+from portal.models.history import AgreementAcceptance, ReceivingReroute, RequestEvent
 from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumber, TrackingSource
 from portal.models.numbers import NumberClaim, NumberUpload
 from portal.models.requests import STATUSES, PortNumber, PortRequest
@@ -36,10 +38,14 @@ TABLES = [
     ApiKey,
     PortRequest,
     PortNumber,
+    RequestEvent,
+    AgreementAcceptance,
+    ReceivingReroute,
 ]
 
 __all__ = [
     "API_KEY_PREFIX",
+    "AgreementAcceptance",
     "EMAIL_SHAPE",
     "ROLES",
     "STATUSES",
@@ -54,6 +60,8 @@ __all__ = [
     "PortNumber",
     "PortRequest",
     "ReceivingNumber",
+    "ReceivingReroute",
+    "RequestEvent",
     "RoutingTarget",
     "TrackingNumber",
     "TrackingSource",

@@ -1,9 +1,10 @@
 """Numbers on their way in: those held by a port request, and the CSVs of numbers owners upload."""
 
-from peewee import BlobField, DateTimeField, ForeignKeyField, IntegerField
+from peewee import BlobField, DateTimeField, ForeignKeyField
 
 from portal.models.accounts import Account, User
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
+from portal.models.requests import PortRequest
 
 
 class NumberClaim(BaseModel):
@@ -16,8 +17,9 @@ class NumberClaim(BaseModel):
 
     number = NulFreeCharField(max_length=16, unique=True)
     account = ForeignKeyField(Account, backref="number_claims", on_delete="CASCADE")
-    # The port request table arrives with the wizard issue, which adds the foreign key.
-    port_request_id = IntegerField(null=True)
+    port_request = ForeignKeyField(
+        PortRequest, null=True, column_name="port_request_id", on_delete="CASCADE"
+    )
     claimed_at = DateTimeField(default=utcnow)
 
 

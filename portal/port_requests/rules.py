@@ -20,6 +20,9 @@ the API all ask the same function.
   `check_portability`): a refused number is a problem with the portability reason as its code.
   Without it only what the number itself says is checked (invalid, toll-free), not the inventory.
   A `checked` of another length than the numbers is the caller's mistake: ValueError.
+- `receiving_kept` ({E.164: re-route complete}) names the active receiving numbers the owner
+  keeps in the request: one whose every tracking number has a new routing counts as portable,
+  one still missing a routing is a `reroute_required` problem instead of its refusal.
 - A `request` that is not a dict at all gives one problem on the field "" (the whole request).
 
 Each `Problem(field, code, severity, message)` names a path (`billing.account_number`,
@@ -92,6 +95,7 @@ def problems(
     routing_names=None,
     source_names=None,
     checked=None,
+    receiving_kept=None,
 ):
     """Return the request's problems, in the form's order, then the numbers in order."""
     if not isinstance(request, dict):
@@ -119,7 +123,13 @@ def problems(
     _us_phone(form, "authorized.phone")
 
     numbers = _numbers(
-        form, checked, routing_ids, tracking_source_ids, routing_names or {}, source_names or {}
+        form,
+        checked,
+        routing_ids,
+        tracking_source_ids,
+        routing_names or {},
+        source_names or {},
+        receiving_kept or {},
     )
     _pin(form, service_type, numbers)
     _partial_port(form, btn, numbers)
@@ -217,7 +227,7 @@ def _partial_port(form, btn, numbers):
         )
 
 
-def _numbers(form, checked, routing_ids, source_ids, routing_names, source_names):
+def _numbers(form, checked, routing_ids, source_ids, routing_names, source_names, kept):
     """Check the numbers and their configuration; return (E.164, type) of the usable ones."""
     numbers = form.get("numbers")
     if numbers is None or numbers == []:
@@ -237,7 +247,8 @@ def _numbers(form, checked, routing_ids, source_ids, routing_names, source_names
         if not isinstance(row, dict):
             form.add(path, "wrong_type", "Send each number as an object with its phone_number.")
             continue
-        found = _number(form, path, row, checked[index] if checked is not None else None)
+        result = checked[index] if checked is not None else None
+        found = _number(form, path, row, result, kept)
         if found is not None:
             usable.append((index, *found))
         _id(form, f"{path}.routing_id", row, routing_ids, routing_names, "routing target")
@@ -249,12 +260,22 @@ def _numbers(form, checked, routing_ids, source_ids, routing_names, source_names
     return [(e164, number_type) for _, e164, number_type in usable]
 
 
-def _number(form, path, row, result):
+def _number(form, path, row, result, kept):
     # The number is the row: its problems are the row's (numbers[i]), as a refusal is.
     text = form.clean(path, row.get("phone_number"), limit=64, what="the phone number")
     if text is None:
         return None
     if result is not None:
+        if result.reason == "receiving_number" and result.e164 in kept:
+            if kept[result.e164]:
+                return result.e164, result.number_type
+            form.add(
+                path,
+                "reroute_required",
+                "Choose a new routing for every tracking number that rings this receiving "
+                "number, or remove it from the request.",
+            )
+            return None
         if not result.portable:
             form.add(path, result.reason, result.message)
             return None

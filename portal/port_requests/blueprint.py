@@ -1,0 +1,85 @@
+"""The owner's port request pages: the blueprint, and what every page of a request shares.
+
+The routes live by area: `views` (the list, starting, a request's page, deleting a draft, the
+agreements step), `wizard` (the General and Details steps) and `configure` (the Numbers and
+configuration step). Each loads the request with `get_request_or_404`, reads it with
+`review_of`, and renders a step inside `port_requests/step.html` with `render_step`.
+"""
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+
+from portal.models import PortRequest, utcnow
+from portal.port_requests.review import STEP_TITLES, review
+
+bp = Blueprint("port_requests", __name__, url_prefix="/port-requests")
+
+# The largest id a URL may name: the id columns are 32-bit integers on PostgreSQL.
+MAX_ID = 2**31 - 1
+# The steps with a page of their own, by endpoint; the others are locked in this release.
+STEP_ENDPOINTS = {
+    "general": "port_requests.general",
+    "details": "port_requests.details",
+    "numbers": "port_requests.numbers",
+    "agreements": "port_requests.agreements",
+}
+
+
+def get_request_or_404(request_id, *, for_update=False):
+    """Return the signed-in owner's request, or the same 404 for a missing and a foreign one."""
+    found = None
+    if request_id <= MAX_ID:
+        found = PortRequest.find(g.user.account, request_id, for_update=for_update)
+    if found is None:
+        abort(404)
+    return found
+
+
+def review_of(port_request):
+    """Return the request's Review, as of today, with this deployment's lead time."""
+    return review(
+        port_request,
+        today=utcnow().date(),
+        lead_business_days=current_app.config["PORT_LEAD_BUSINESS_DAYS"],
+    )
+
+
+def draft_or_redirect(port_request):
+    """Return None for a draft; else a redirect to the request's page saying it cannot change."""
+    if port_request.status == "draft":
+        return None
+    flash(
+        f"This request is {port_request.status.replace('_', ' ')}: it can no longer be changed.",
+        "error",
+    )
+    return redirect(url_for("port_requests.show", request_id=port_request.id))
+
+
+def step_url(port_request, step):
+    """Return the URL of a step's page, or None for a step locked in this release."""
+    endpoint = STEP_ENDPOINTS.get(step)
+    return url_for(endpoint, request_id=port_request.id) if endpoint else None
+
+
+def next_step_url(port_request, step):
+    """Return the URL of the step after this one, or the request's page after the last open one."""
+    steps = list(STEP_TITLES)
+    for later in steps[steps.index(step) + 1 :]:
+        if later in STEP_ENDPOINTS:
+            return step_url(port_request, later)
+    return url_for("port_requests.show", request_id=port_request.id)
+
+
+def render_step(step, template, found, status=200, **context):
+    """Render a step's page: the step list (with each step's state) around the step's own form."""
+    return (
+        render_template(
+            template,
+            step=step,
+            step_titles=STEP_TITLES,
+            review=found,
+            port_request=found.port_request,
+            step_url=step_url,
+            **context,
+        ),
+        status,
+    )

@@ -1,0 +1,170 @@
+"""A stored request read whole: fields, numbers and their portability, problems, step states.
+
+The request's pages and the API both read a request through `review`, so what the owner sees on
+a step, the check on it, and the API's `steps` and `problems` can never disagree. No Flask: the
+caller passes the date and the lead-time setting.
+"""
+
+from dataclasses import dataclass, field
+
+from peewee import JOIN
+
+from portal.models import (
+    ReceivingReroute,
+    RoutingTarget,
+    TrackingNumber,
+    TrackingSource,
+)
+from portal.port_requests import agreements
+from portal.port_requests.fields import NUMBER_FIELDS, fold
+from portal.port_requests.rules import STEPS, problems, step_of
+from portal.portability import check_portability, numbered
+
+# Every step of the wizard, in order, with its title. The last three open in later releases.
+STEP_TITLES = {
+    "general": "General",
+    "details": "Details",
+    "numbers": "Numbers and configuration",
+    "agreements": "Agreements",
+    "loa": "Letter of Authorization",
+    "bill": "Proof of ownership",
+    "submit": "Submit",
+}
+LOCKED_STEPS = ("loa", "bill", "submit")
+COMPLETE, INCOMPLETE, LOCKED = "complete", "incomplete", "locked"
+
+
+@dataclass
+class Review:
+    """What a request holds and what stands between it and a carrier."""
+
+    port_request: object
+    fields: dict
+    rows: list  # PortNumber rows, in order
+    checked: list  # portability Results, one per row
+    problems: list
+    steps: dict  # step -> COMPLETE, INCOMPLETE or LOCKED, in STEP_TITLES order
+    inventory: dict = field(repr=False)
+    reroutes: list = field(default_factory=list)  # ReceivingReroute rows
+
+    @property
+    def as_request(self):
+        """Return the request as the JSON shape (the fields and the number rows)."""
+        return {**self.fields, "numbers": _number_dicts(self.rows)}
+
+    def problems_of(self, step):
+        return [problem for problem in self.problems if step_of(problem.field) == step]
+
+    def first_incomplete(self):
+        """Return the first step to work on: the first not complete and not locked."""
+        for step, state in self.steps.items():
+            if state == INCOMPLETE:
+                return step
+        return next(step for step, state in self.steps.items() if state == LOCKED)
+
+
+def review(port_request, *, today, lead_business_days):
+    """Read the request, check its numbers and return its Review (a fixed number of queries)."""
+    account = port_request.account
+    fields = port_request.fields
+    rows = port_request.numbers()
+    texts = [row.phone_number if isinstance(row.phone_number, str) else "" for row in rows]
+    checked = check_portability(numbered(texts), account, port_request_id=port_request.id)
+    inventory = inventory_of(account)
+    reroutes = list(
+        ReceivingReroute.select()
+        .where(ReceivingReroute.port_request == port_request)
+        .order_by(ReceivingReroute.receiving_number, ReceivingReroute.tracking_number)
+    )
+    kept = receiving_kept(account, reroutes, inventory["routing_ids"])
+    found = problems(
+        {**fields, "numbers": _number_dicts(rows)},
+        today=today,
+        lead_business_days=lead_business_days,
+        checked=checked,
+        receiving_kept=kept,
+        **inventory,
+    )
+    blocked = {step_of(problem.field) for problem in found if problem.severity == "error"}
+    steps = {step: INCOMPLETE if step in blocked else COMPLETE for step in STEPS}
+    steps["agreements"] = (
+        COMPLETE if agreements.all_accepted(agreements.accepted(port_request)) else INCOMPLETE
+    )
+    steps.update(dict.fromkeys(LOCKED_STEPS, LOCKED))
+    return Review(port_request, fields, rows, checked, found, steps, inventory, reroutes)
+
+
+def inventory_of(account):
+    """Return the account's routing and source ids, and {folded name: id} of each (2 queries)."""
+    routing = RoutingTarget.select(RoutingTarget.id, RoutingTarget.name).where(
+        RoutingTarget.account == account
+    )
+    sources = TrackingSource.select(TrackingSource.id, TrackingSource.name).where(
+        TrackingSource.account == account
+    )
+    routing, sources = list(routing.tuples()), list(sources.tuples())
+    return {
+        "routing_ids": {id_ for id_, _ in routing},
+        "tracking_source_ids": {id_ for id_, _ in sources},
+        "routing_names": {fold(name): id_ for id_, name in routing},
+        "source_names": {fold(name): id_ for id_, name in sources},
+    }
+
+
+def ringing(account, receiving_numbers):
+    """Return {receiving number: [tracking numbers that ring it]} for the account (one query)."""
+    found = {number: [] for number in receiving_numbers}
+    if not found:
+        return found
+    rows = (
+        TrackingNumber.select(TrackingNumber.number, RoutingTarget.number)
+        .join(RoutingTarget, JOIN.INNER, on=TrackingNumber.routing_target == RoutingTarget.id)
+        .where((TrackingNumber.account == account) & (RoutingTarget.number.in_(list(found))))
+        .order_by(TrackingNumber.number)
+        .tuples()
+    )
+    for tracking, receiving in rows:
+        found[receiving].append(tracking)
+    return found
+
+
+def receiving_kept(account, reroutes, routing_ids):
+    """Return {receiving number kept: whether every tracking number ringing it has a new routing}.
+
+    A new routing must be one of the account's and must not ring the receiving number itself.
+    """
+    chosen = {}
+    for row in reroutes:
+        chosen.setdefault(row.receiving_number, {})
+        if row.tracking_number is not None:
+            chosen[row.receiving_number][row.tracking_number] = row.routing_id
+    if not chosen:
+        return {}
+    rings = ringing(account, chosen)
+    targets = _targets_ringing(account, chosen)
+    return {
+        receiving: all(
+            chosen[receiving].get(tracking) in routing_ids
+            and chosen[receiving].get(tracking) not in targets.get(receiving, ())
+            for tracking in rings[receiving]
+        )
+        for receiving in chosen
+    }
+
+
+def _targets_ringing(account, receiving_numbers):
+    rows = (
+        RoutingTarget.select(RoutingTarget.number, RoutingTarget.id)
+        .where(
+            (RoutingTarget.account == account) & (RoutingTarget.number.in_(list(receiving_numbers)))
+        )
+        .tuples()
+    )
+    targets = {}
+    for number, id_ in rows:
+        targets.setdefault(number, set()).add(id_)
+    return targets
+
+
+def _number_dicts(rows):
+    return [{name: getattr(row, name) for name in NUMBER_FIELDS} for row in rows]
