@@ -61,6 +61,23 @@ def accepted(port_request):
     return {key for key, sha in rows if VERSIONS.get(key) == sha}
 
 
+def acceptances(port_request):
+    """Return {key: its acceptance in the current text} and the keys accepted only in an older
+    text, which the owner must read again (one query)."""
+    current, older = {}, set()
+    rows = (
+        AgreementAcceptance.select()
+        .where(AgreementAcceptance.port_request == port_request)
+        .order_by(AgreementAcceptance.accepted_at, AgreementAcceptance.id)
+    )
+    for row in rows:
+        if VERSIONS.get(row.statement) == row.text_sha256:
+            current.setdefault(row.statement, row)
+        elif row.statement in TEXTS:
+            older.add(row.statement)
+    return current, older - set(current)
+
+
 def all_accepted(keys):
     """Say whether the keys cover every statement."""
     return set(TEXTS) <= set(keys)
