@@ -63,13 +63,14 @@ def merge_fields(port_request, changes):
     port_request.save()
 
 
-def store_numbers(port_request, numbers):
+def store_numbers(port_request, numbers, *, start=0):
     """Insert the number rows (dicts of NUMBER_FIELDS) after the request's existing ones.
 
-    Return the PortNumber rows, in order. One INSERT per INSERT_ROWS rows.
+    `start` is the first free position (the count of rows the request already has). Return the
+    PortNumber rows, in order. One INSERT per INSERT_ROWS rows.
     """
     rows = []
-    for position, row in enumerate(numbers):
+    for position, row in enumerate(numbers, start):
         text = row.get("phone_number")
         e164 = classify(text).e164 if text else None
         rows.append(PortNumber(port_request=port_request, position=position, e164=e164, **row))
