@@ -1,27 +1,250 @@
-"""The owner's port requests: the list, starting one, a request's page, deleting a draft, and the
-agreements step. (Skeleton: the pages helper fills this in.)"""
+"""The owner's port requests: the list, a request's page, resuming and deleting a draft, and the
+Agreements step."""
 
-from flask import g, render_template
+import math
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from peewee import fn
+from wtforms import SelectMultipleField
+from wtforms.validators import ValidationError
 
 from portal.auth import role_required
-from portal.port_requests.blueprint import bp, get_request_or_404, render_step, review_of
+from portal.models import (
+    PortNumber,
+    PortRequest,
+    RequestEvent,
+    RoutingTarget,
+    TrackingSource,
+    utcnow,
+)
+from portal.paging import Page
+from portal.port_requests import agreements as statements
+from portal.port_requests.blueprint import (
+    bp,
+    draft_or_redirect,
+    get_request_or_404,
+    next_step_url,
+    render_step,
+    review_of,
+    step_url,
+)
+from portal.port_requests.drafts import NotADraft, changing, locked_draft
+from portal.port_requests.events import record_event
+from portal.port_requests.review import COMPLETE, STEP_TITLES
+from portal.port_requests.statuses import DESCRIPTIONS
+from portal.portability import REASONS
+from portal.web import wants_fragment
+
+REQUESTS_PER_PAGE = 25
+NUMBERS_PER_PAGE = 100
+UNKNOWN_STATEMENT = (
+    "That form named a statement this page does not show, so nothing was accepted: check the "
+    "statements below that you agree to and send them again."
+)
+NOTHING_CHECKED = "Check each statement you agree to: none was checked."
+
+
+class DeleteForm(FlaskForm):
+    """Only the CSRF token: the page itself is the confirmation."""
+
+
+class AgreementsForm(FlaskForm):
+    agreements = SelectMultipleField(validate_choice=False)
+
+    def __init__(self, remaining, **kwargs):
+        super().__init__(**kwargs)
+        self.remaining = remaining
+
+    def validate_agreements(self, field):
+        field.data = field.data or []
+        if any(key not in statements.TEXTS for key in field.data):
+            raise ValidationError(UNKNOWN_STATEMENT)
+        if not field.data and self.remaining:
+            raise ValidationError(NOTHING_CHECKED)
+
+
+def title_of(port_request):
+    """Return the name the owner gave the request, or "Port request 12" until they give one."""
+    name = port_request.fields.get("friendly_name")
+    if isinstance(name, str) and name.strip():
+        return name.strip()
+    return f"Port request {port_request.id}"
 
 
 @bp.get("/")
 @role_required("owner")
 def index():
-    return render_template("port_requests/index.html", account=g.user.account)
+    page = Page.of(PortRequest.of_account(g.user.account), _page_number(), REQUESTS_PER_PAGE)
+    return render_template(
+        "port_requests/_request_list.html" if wants_fragment() else "port_requests/index.html",
+        account=g.user.account,
+        page=page,
+        counts=_number_counts(page.items),
+        statuses=DESCRIPTIONS,
+        title_of=title_of,
+    )
 
 
 @bp.get("/<int:request_id>")
 @role_required("owner")
 def show(request_id):
     found = review_of(get_request_or_404(request_id))
-    return render_step("general", "port_requests/step.html", found)
+    numbers = _numbers_of(found)
+    if wants_fragment():
+        return render_template(
+            "port_requests/_request_numbers.html", port_request=found.port_request, **numbers
+        )
+    first = found.first_incomplete()
+    return render_template(
+        "port_requests/show.html",
+        review=found,
+        port_request=found.port_request,
+        title=title_of(found.port_request),
+        status=DESCRIPTIONS[found.port_request.status],
+        first_incomplete=first,
+        continue_url=step_url(found.port_request, first),
+        complete=[title for key, title in STEP_TITLES.items() if found.steps[key] == COMPLETE],
+        events=list(RequestEvent.of_request(found.port_request)),
+        step=None,
+        step_titles=STEP_TITLES,
+        step_url=step_url,
+        **numbers,
+    )
 
 
-@bp.get("/<int:request_id>/agreements")
+@bp.get("/<int:request_id>/resume")
+@role_required("owner")
+def resume(request_id):
+    found = review_of(get_request_or_404(request_id))
+    target = None
+    if found.port_request.status == "draft":
+        target = step_url(found.port_request, found.first_incomplete())
+    return redirect(target or url_for("port_requests.show", request_id=request_id))
+
+
+@bp.route("/<int:request_id>/delete", methods=["GET", "POST"])
+@role_required("owner")
+def delete(request_id):
+    port_request = get_request_or_404(request_id)
+    if refused := draft_or_redirect(port_request):
+        return refused
+    form = DeleteForm()
+    if not form.validate_on_submit():
+        count = PortNumber.select().where(PortNumber.port_request == port_request).count()
+        return render_template(
+            "port_requests/delete.html",
+            form=form,
+            port_request=port_request,
+            title=title_of(port_request),
+            number_count=count,
+        )
+    try:
+        with changing():
+            # Its numbers, timeline, acceptances and re-routes go with it (ON DELETE CASCADE).
+            (locked_draft(g.user.account, request_id) or abort(404)).delete_instance()
+    except NotADraft as error:
+        return draft_or_redirect(error.port_request)
+    flash(f'Deleted the draft "{title_of(port_request)}".', "success")
+    return redirect(url_for("port_requests.index"))
+
+
+@bp.route("/<int:request_id>/agreements", methods=["GET", "POST"])
 @role_required("owner")
 def agreements(request_id):
-    found = review_of(get_request_or_404(request_id))
-    return render_step("agreements", "port_requests/step.html", found)
+    port_request = get_request_or_404(request_id)
+    if refused := draft_or_redirect(port_request):
+        return refused
+    current, older = statements.acceptances(port_request)
+    form = AgreementsForm(remaining=set(statements.TEXTS) - set(current))
+    if form.validate_on_submit():
+        return _accept(request_id, form.agreements.data)
+    return render_step(
+        "agreements",
+        "port_requests/agreements.html",
+        review_of(port_request),
+        form=form,
+        statements=statements.STATEMENTS,
+        current=current,
+        older=older,
+        next_url=next_step_url(port_request, "agreements"),
+    )
+
+
+def _accept(request_id, keys):
+    """Record the acceptance of the checked statements, then go on or come back to the rest."""
+    try:
+        with changing():
+            port_request = locked_draft(g.user.account, request_id) or abort(404)
+            new = statements.accept(port_request, keys, user=g.user, ip=request.remote_addr)
+            if new:
+                headlines = "; ".join(_headline(statements.TEXTS[key]) for key in new)
+                record_event(port_request, "agreed", f"Accepted: {headlines}.", user=g.user)
+                port_request.updated_at = utcnow()
+                port_request.save(only=[PortRequest.updated_at])
+            accepted = statements.accepted(port_request)
+    except NotADraft as error:
+        return draft_or_redirect(error.port_request)
+    done = "Accepted " + _statement_count(len(new)) if new else "Nothing new to accept"
+    if statements.all_accepted(accepted):
+        flash(
+            f"{done}: every statement is accepted and the Agreements step is complete.", "success"
+        )
+        return redirect(next_step_url(port_request, "agreements"))
+    remaining = _statement_count(len(set(statements.TEXTS) - accepted))
+    flash(f"{done}. {remaining} still to accept: they are marked below.", "warning")
+    return redirect(url_for("port_requests.agreements", request_id=request_id))
+
+
+def _headline(text):
+    """Return a statement's first clause: enough for a line of the timeline."""
+    return text.split(":", 1)[0]
+
+
+def _statement_count(count):
+    return "1 statement" if count == 1 else f"{count} statements"
+
+
+def _page_number():
+    return request.args.get("page", 1, type=int)
+
+
+def _number_counts(port_requests):
+    """Return {request id: how many numbers it holds} for these requests (one query)."""
+    if not port_requests:
+        return {}
+    return dict(
+        PortNumber.select(PortNumber.port_request, fn.COUNT(PortNumber.id))
+        .where(PortNumber.port_request.in_([item.id for item in port_requests]))
+        .group_by(PortNumber.port_request)
+        .tuples()
+    )
+
+
+def _numbers_of(found):
+    """Return one page of the request's numbers with their portability, and the names of the
+    routing targets and tracking sources that page names (one query each)."""
+    rows = list(zip(found.rows, found.checked, strict=True))
+    count = max(1, math.ceil(len(rows) / NUMBERS_PER_PAGE))
+    number = max(1, min(_page_number() or 1, count))
+    start = (number - 1) * NUMBERS_PER_PAGE
+    page = Page(rows[start : start + NUMBERS_PER_PAGE], number, count, len(rows))
+    account = found.port_request.account
+    shown = [row for row, _ in page.items]
+    return {
+        "numbers": page,
+        "routing_names": _names(RoutingTarget, account, {row.routing_id for row in shown}),
+        "source_names": _names(TrackingSource, account, {row.tracking_source_id for row in shown}),
+        "reasons": REASONS,
+    }
+
+
+def _names(model, account, ids):
+    ids = sorted(id_ for id_ in ids if id_ is not None)
+    if not ids:
+        return {}
+    return dict(
+        model.select(model.id, model.name)
+        .where((model.account == account) & model.id.in_(ids))
+        .tuples()
+    )
