@@ -355,6 +355,25 @@ def test_adding_with_htmx_swaps_the_rows_and_announces_the_result(
     assert 'hx-select-oob="#wizard-steps"' in html
 
 
+@pytest.mark.parametrize("with_htmx", [False, True], ids=["page", "htmx"])
+def test_adding_only_refused_numbers_lists_them_and_no_table(
+    owner_client, app, inventory, htmx, with_htmx
+):
+    request_id = make_request(app)
+    headers = htmx("numbers-rows") if with_htmx else {}
+    response = owner_client.post(
+        url(request_id, "add"),
+        data={"numbers": f"{FICTION}\n416 979 6000"},
+        headers=headers,
+        follow_redirects=True,
+    )
+    html = text_of(response)
+    assert response.status_code == 200
+    assert "Added 2 numbers: 0 portable, 2 refused." in html
+    assert "Canadian: open a ticket" in section(html, "refused")
+    assert 'id="numbers-config"' not in html
+
+
 # Refused numbers -----------------------------------------------------------------------------
 
 

@@ -301,7 +301,7 @@ def _rows_context(found, page_number, reroute=None):
     rows = number_rows.rows_of(found)
     listed = [row for row in rows if not row.refused]
     count = max(1, math.ceil(len(listed) / PER_PAGE))
-    number = min(page_number, count)
+    number = max(1, min(page_number, count))
     page = Page(listed[(number - 1) * PER_PAGE : number * PER_PAGE], number, count, len(listed))
     targets, sources = number_rows.routing_targets(account), number_rows.tracking_sources(account)
     form = ConfigureForm(formdata=None, page=number)
