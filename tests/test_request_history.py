@@ -185,3 +185,28 @@ def test_claims_of_a_request_go_with_it(app, accounts):
         NumberClaim.create(account=accounts[0], number="+16143221001", port_request=request)
         request.delete_instance()
         assert NumberClaim.select().count() == 0
+
+
+def test_stored_rows_keep_every_column_whatever_the_first_row_holds(app, accounts):
+    with app.app_context():
+        request = PortRequest.create(account=accounts[0])
+        store_numbers(
+            request,
+            [
+                {"phone_number": "(614) 322-1001"},
+                {
+                    "phone_number": "(614) 322-1002",
+                    "routing_id": 402,
+                    "tracking_source_id": 301,
+                    "friendly_name": "Front",
+                },
+            ],
+        )
+        rows = [
+            (n.position, n.e164, n.routing_id, n.tracking_source_id, n.friendly_name)
+            for n in request.numbers()
+        ]
+    assert rows == [
+        (0, "+16143221001", None, None, None),
+        (1, "+16143221002", 402, 301, "Front"),
+    ]

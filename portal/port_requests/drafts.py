@@ -74,8 +74,13 @@ def store_numbers(port_request, numbers, *, start=0):
         text = row.get("phone_number")
         e164 = classify(text).e164 if text else None
         rows.append(PortNumber(port_request=port_request, position=position, e164=e164, **row))
+    # Every column of every row, named: insert_many takes its columns from the first row, so a
+    # key missing there would silently drop that column from all the others.
+    columns = [field.name for field in PortNumber._meta.sorted_fields if field.name != "id"]
     for batch in chunked(rows, INSERT_ROWS):
-        PortNumber.insert_many([row.__data__ for row in batch]).execute()
+        PortNumber.insert_many(
+            [{name: getattr(row, name) for name in columns} for row in batch]
+        ).execute()
     return rows
 
 
