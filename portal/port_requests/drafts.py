@@ -11,7 +11,7 @@ from datetime import timedelta
 from peewee import chunked
 
 from portal.db import db, is_postgresql
-from portal.models import PortNumber, PortRequest, RequestEvent, utcnow
+from portal.models import PortNumber, PortRequest, ReceivingReroute, RequestEvent, utcnow
 from portal.numbers import classify
 from portal.port_requests.events import record_event
 
@@ -85,9 +85,21 @@ def store_numbers(port_request, numbers, *, start=0):
 
 
 def replace_numbers(port_request, numbers):
-    """Replace the request's numbers with these rows; return them."""
+    """Replace the request's numbers with these rows; return them.
+
+    The re-routes of a receiving number no longer in the request go too: staff would otherwise
+    re-route tracking numbers away from a number that is not being ported.
+    """
     PortNumber.delete().where(PortNumber.port_request == port_request).execute()
-    return store_numbers(port_request, numbers)
+    rows = store_numbers(port_request, numbers)
+    still_in = PortNumber.select(PortNumber.e164).where(
+        (PortNumber.port_request == port_request) & PortNumber.e164.is_null(False)
+    )
+    ReceivingReroute.delete().where(
+        (ReceivingReroute.port_request == port_request)
+        & ReceivingReroute.receiving_number.not_in(still_in)
+    ).execute()
+    return rows
 
 
 def record_save(port_request, kind, message, *, user=None, actor=None):
