@@ -43,6 +43,7 @@ APPLY_TO = [
     SelectChoice("all", "Every number in this request"),
 ]
 REROUTE_FIELD = re.compile(r"reroute\[(\+\d{1,15})\]")
+RECEIVING_NUMBER = re.compile(r"\+[0-9]{1,15}")
 
 
 class ConfigureForm(FlaskForm):
@@ -177,7 +178,9 @@ def numbers_reroute(request_id):
             return configuration.undo_keep(port_request, receiving)
         return configuration.keep_receiving(port_request, g.user.account, receiving, chosen)
 
-    anchor = "refused" if form.undo.data else f"reroute-{receiving.lstrip('+')}"
+    # The anchor only from a number: a crafted field would otherwise come back in Location.
+    kept = not form.undo.data and RECEIVING_NUMBER.fullmatch(receiving)
+    anchor = f"reroute-{receiving[1:]}" if kept else "refused"
     return _change(request_id, _page_number(form.page.data), change, anchor=anchor)
 
 
