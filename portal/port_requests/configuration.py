@@ -16,6 +16,7 @@ from portal.numbers import display
 from portal.port_requests.drafts import INSERT_ROWS, replace_numbers, store_numbers
 from portal.port_requests.number_rows import (
     CONFIGURED,
+    left_as_shown,
     read_id,
     read_name,
     routing_targets,
@@ -227,7 +228,7 @@ def _take_posted(rows, posted, names):
         outcome.fresh.add(index)
         number = rows[index]
         for column in CONFIGURED:
-            if column not in values:
+            if column not in values or left_as_shown(values, column):
                 continue
             stored = getattr(number.row, column)
             if column == "friendly_name":

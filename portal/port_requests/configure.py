@@ -323,6 +323,7 @@ def _rows_context(found, page_number, reroute=None):
         "config_form": form,
         "routing_options": number_rows.Options(targets, "Choose a routing target"),
         "source_options": number_rows.Options(sources, "Choose a tracking source"),
+        "shown_values": number_rows.shown_values,
         "configure_url": url_for("port_requests.numbers_configure", request_id=request_id),
         "remove_refused_url": url_for(
             "port_requests.numbers_remove_refused", request_id=request_id

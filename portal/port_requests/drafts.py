@@ -63,6 +63,37 @@ def merge_fields(port_request, changes):
     port_request.save()
 
 
+def changes_from_page(stored, posted, shown):
+    """Return the top-level fields a page's save should store: only what the page changed.
+
+    A page sends what it holds now (`posted`) and what it showed when it was loaded or last
+    saved (`shown`). A field left as shown keeps its stored value, which another tab or the API
+    may have changed since; inside a section, field by field. Without `shown` (a page that did
+    not say), everything posted counts as changed.
+    """
+    if not isinstance(shown, dict):
+        return dict(posted)
+    changes = {}
+    for key, value in posted.items():
+        was = shown.get(key)
+        if value == was:
+            continue
+        current = stored.get(key)
+        if isinstance(value, dict) and isinstance(was, dict) and isinstance(current, dict):
+            section = dict(current)
+            for name in value.keys() | was.keys():
+                if value.get(name) == was.get(name):
+                    continue
+                if value.get(name) is None:
+                    section.pop(name, None)
+                else:
+                    section[name] = value[name]
+            changes[key] = section
+        else:
+            changes[key] = value
+    return changes
+
+
 def store_numbers(port_request, numbers, *, start=0):
     """Insert the number rows (dicts of NUMBER_FIELDS) after the request's existing ones.
 

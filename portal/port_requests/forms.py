@@ -5,8 +5,18 @@ Whether a value is right (required, a US phone, a ZIP of the state) is for `rule
 page, its inline check and the API can never disagree.
 """
 
+import json
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, RadioField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
@@ -133,13 +143,37 @@ def problem_fields(form):
     return [field for field in controls(form) if field.name in LABELS]
 
 
-class GeneralForm(FlaskForm):
+class StepForm(FlaskForm):
+    """A step's form, which carries what its page showed so a save stores only what it changed.
+
+    Two tabs (or a tab and the API) may change one draft: a field the owner left as the page
+    showed it keeps whatever is stored now (see `drafts.changes_from_page`).
+    """
+
+    shown = HiddenField()
+
+    def remember_shown(self):
+        """Record the form's values as what the page shows (after loading or saving them)."""
+        self.shown.data = json.dumps(self.fields(), sort_keys=True)
+
+    def shown_fields(self):
+        """Return the fields the page showed, or None when it did not say (all count as changed)."""
+        try:
+            shown = json.loads(self.shown.data or "null")
+        except ValueError:
+            return None
+        return shown if isinstance(shown, dict) else None
+
+
+class GeneralForm(StepForm):
     friendly_name = text("A name for this request")
 
     @classmethod
     def from_fields(cls, fields):
         """Return the form showing a draft's stored name."""
-        return cls(formdata=None, data={"friendly_name": fields.get("friendly_name")})
+        form = cls(formdata=None, data={"friendly_name": fields.get("friendly_name")})
+        form.remember_shown()
+        return form
 
     def fields(self):
         """Return the step's fields in the JSON shape."""
@@ -186,7 +220,7 @@ class PartialPortForm(Form):
     new_btn = text("New billing telephone number (BTN)")
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(StepForm):
     contact = FormField(ContactForm, separator=".")
     billing = FormField(BillingForm, separator=".")
     service_address = FormField(AddressForm, separator=".")
@@ -218,7 +252,9 @@ class DetailsForm(FlaskForm):
             "requested_date_choice": "earliest" if date is None else "date",
             "requested_date": date,
         }
-        return cls(formdata=None, data=data)
+        form = cls(formdata=None, data=data)
+        form.remember_shown()
+        return form
 
     def fields(self):
         """Return the step's fields in the JSON shape of docs/domain.md."""

@@ -6,6 +6,7 @@ Positions are the field paths' own: `numbers[3]` is the fourth number, `numbers[
 its routing target.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -16,9 +17,10 @@ from portal.models.requests import MAX_FIELD_TEXT
 from portal.numbers import display
 
 CONFIGURED = ("routing_id", "tracking_source_id", "friendly_name")
-# A number row's field as a form sends it: numbers[3].routing_id (at most 20,000 rows).
+# A number row's field as a form sends it: numbers[3].routing_id (at most 20,000 rows), and
+# numbers[3].shown, the row's configuration as the page showed it (see `left_as_shown`).
 POSTED_FIELD = re.compile(
-    r"numbers\[(\d{1,5})\]\.(phone_number|routing_id|tracking_source_id|friendly_name)"
+    r"numbers\[(\d{1,5})\]\.(phone_number|routing_id|tracking_source_id|friendly_name|shown)"
 )
 LINE_BREAK = re.compile(r"\r\n|\r")
 _PROBLEM_PATH = re.compile(r"numbers\[(\d+)\](?:\.(\w+))?")
@@ -159,3 +161,25 @@ def same_number(posted, row):
     out of date). A browser sends a line break in a field back as CR LF, whatever it held."""
     stored = LINE_BREAK.sub("\n", row.phone_number or "")
     return posted is not None and LINE_BREAK.sub("\n", posted) == stored
+
+
+def shown_values(row):
+    """Return a row's configuration as its page shows it, for the form to send back."""
+    return json.dumps([getattr(row, column) for column in CONFIGURED])
+
+
+def left_as_shown(values, column):
+    """Say whether the posted row left this column as its page showed it.
+
+    Such a column keeps what is stored now, which another tab may have changed since. A row
+    that does not say what it showed counts as changed.
+    """
+    try:
+        shown = json.loads(values.get("shown") or "null")
+    except ValueError:
+        return False
+    if not isinstance(shown, list) or len(shown) != len(CONFIGURED):
+        return False
+    was = shown[CONFIGURED.index(column)]
+    was = "" if was is None else str(was)
+    return (values.get(column) or "").strip() == was.strip()

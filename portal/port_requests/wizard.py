@@ -36,6 +36,7 @@ from portal.port_requests.blueprint import (
 from portal.port_requests.dates import earliest_date
 from portal.port_requests.drafts import (
     NotADraft,
+    changes_from_page,
     changing,
     locked_draft,
     merge_fields,
@@ -91,7 +92,7 @@ def _step(step, request_id):
     if not form.validate():
         return _answer(step, form, review_of(port_request), reviewing, _read_errors(form))
     try:
-        port_request = _save(step, request_id, form.fields())
+        port_request = _save(step, request_id, form.fields(), form.shown_fields())
     except NotADraft as error:
         return _left_draft(error.port_request)
     found = review_of(port_request)
@@ -114,13 +115,14 @@ def _start(fields):
     return redirect(step_url(port_request, "details"))
 
 
-def _save(step, request_id, changes):
-    """Merge the step's fields into the draft, read again under the lock; return the draft."""
+def _save(step, request_id, posted, shown):
+    """Store what the page changed, on the draft read again under the lock; return the draft."""
     with changing():
         port_request = locked_draft(g.user.account, request_id)
         if port_request is None:
             abort(404)
         stored = port_request.fields
+        changes = changes_from_page(stored, posted, shown)
         if any(stored.get(name) != value for name, value in changes.items()):
             merge_fields(port_request, changes)
             record_save(port_request, "saved", SAVED[step], user=g.user)
@@ -155,6 +157,8 @@ def _answer(step, form, found, reviewing, read_errors=None):
     problems = found.problems_of(step) if read_errors is None else read_errors
     feedback = Feedback.of(problems, form, reviewing)
     status = feedback.status(saved=read_errors is None)
+    if read_errors is None:
+        form.remember_shown()  # the page now shows what was just saved
     return render_step(
         step,
         "port_requests/_details_saved.html",
