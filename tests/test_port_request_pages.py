@@ -283,7 +283,7 @@ def test_a_request_page_shows_its_status_steps_numbers_and_timeline(
     assert "Numbers 3 " in text
     assert "(614) 322-1001 Portable Front desk (402) Google Ads (301) Front line" in text
     assert "(312) 555-0150 Not a valid number" in text
-    assert "902: not a routing target of this account None" in text
+    assert "902: not a routing target of this account Not chosen yet" in text
     assert "Globex office" not in text
     # The timeline: who, what, when (UTC).
     assert "12 Jan 2027, 09:05 UTC Ann Owner : Started the draft." in text
