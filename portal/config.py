@@ -37,6 +37,8 @@ DEFAULTS = {
     "WTF_CSRF_TIME_LIMIT": None,
     # Business days between today and the earliest date a port request may ask for.
     "PORT_LEAD_BUSINESS_DAYS": 7,
+    # The largest document (a bill, a signed LOA, a fax port's papers) one upload may be.
+    "MAX_DOCUMENT_BYTES": 10 * 1024 * 1024,
 }
 
 
@@ -100,6 +102,7 @@ ENVIRONMENT = {
     "MAIL_FROM": ("MAIL_FROM", _text),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _switch),
     "PORT_LEAD_BUSINESS_DAYS": ("PORT_LEAD_BUSINESS_DAYS", _whole_number),
+    "MAX_DOCUMENT_MB": ("MAX_DOCUMENT_BYTES", _megabytes),
 }
 
 

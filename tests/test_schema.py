@@ -13,6 +13,9 @@ EXPECTED_TABLES = {
     "account",
     "agreement_acceptance",
     "api_key",
+    "document",
+    "document_content",
+    "fax_ticket",
     "login_throttle",
     "number_claim",
     "number_upload",
@@ -26,6 +29,7 @@ EXPECTED_TABLES = {
     "tracking_number",
     "tracking_source",
     "users",
+    "warning_confirmation",
 }
 
 
@@ -53,6 +57,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0004_session_version", None),
         ("0005_port_requests", None),
         ("0006_request_history", None),
+        ("0007_documents", None),
     ]
     database.close()
 
@@ -109,6 +114,7 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
             "0004_session_version",
             "0005_port_requests",
             "0006_request_history",
+            "0007_documents",
         ]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES

@@ -1,6 +1,7 @@
 """The tables, by area: accounts (and their users, sign-in throttling, API keys), the platform's
 inventory, numbers on their way in (claims and uploads), port requests with their numbers, and
-their history (the timeline, agreements accepted, receiving-number re-routes).
+their history (the timeline, agreements accepted, receiving-number re-routes, warnings
+confirmed), and documents (uploads kept by content and hash) with fax port tickets.
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -20,7 +21,14 @@ from portal.models.accounts import (
     normalize_email,
 )
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
-from portal.models.history import AgreementAcceptance, ReceivingReroute, RequestEvent
+from portal.models.documents import KINDS as DOCUMENT_KINDS
+from portal.models.documents import Document, DocumentContent, FaxTicket
+from portal.models.history import (
+    AgreementAcceptance,
+    ReceivingReroute,
+    RequestEvent,
+    WarningConfirmation,
+)
 from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumber, TrackingSource
 from portal.models.numbers import NumberClaim, NumberUpload
 from portal.models.requests import STATUSES, PortNumber, PortRequest
@@ -41,11 +49,19 @@ TABLES = [
     RequestEvent,
     AgreementAcceptance,
     ReceivingReroute,
+    WarningConfirmation,
+    FaxTicket,
+    Document,
+    DocumentContent,
 ]
 
 __all__ = [
     "API_KEY_PREFIX",
     "AgreementAcceptance",
+    "DOCUMENT_KINDS",
+    "Document",
+    "DocumentContent",
+    "FaxTicket",
     "EMAIL_SHAPE",
     "ROLES",
     "STATUSES",
@@ -66,6 +82,7 @@ __all__ = [
     "TrackingNumber",
     "TrackingSource",
     "User",
+    "WarningConfirmation",
     "looks_like_email",
     "normalize_email",
     "utcnow",

@@ -63,3 +63,19 @@ class ReceivingReroute(BaseModel):
 
     class Meta:
         indexes = ((("port_request", "tracking_number"), True),)
+
+
+class WarningConfirmation(BaseModel):
+    """An owner's "I checked: it is right" on one warning, as the warning read then.
+
+    It counts only while the warning says the same thing (same field, code and message): a
+    changed field or a new bill makes a new warning, which asks again.
+    """
+
+    port_request = ForeignKeyField(PortRequest, backref="confirmations", on_delete="CASCADE")
+    field = NulFreeCharField(max_length=200)
+    code = NulFreeCharField(max_length=60)
+    message = TextField()
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    user_name = NulFreeCharField(max_length=300)
+    confirmed_at = DateTimeField(default=utcnow)
