@@ -136,13 +136,20 @@ def wants_fragment():
     return bool(request.htmx) and not (request.htmx.boosted or request.htmx.history_restore_request)
 
 
+# Browsers and proxies refuse response headers of a few kilobytes (nginx's default buffers).
+MAX_REDIRECT_PATH = 2_000
+
+
 def on_site_path(target):
     """Return the target if it is a path on this site that is safe to redirect to, else None.
 
     Never another host, never a scheme-relative //host, never a backslash (browsers read it as a
-    slash), never a control or other unprintable character (a line break cannot go in a header).
+    slash), never a control or other unprintable character (a line break cannot go in a header),
+    never longer than a browser or proxy takes in a Location header.
     """
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or len(target) > MAX_REDIRECT_PATH:
+        return None
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     if not target.isprintable():
         return None

@@ -302,7 +302,14 @@ def test_signed_out_visitor_is_sent_to_sign_in_and_back(client, owner):
 
 
 @pytest.mark.parametrize(
-    "target", ["https://evil.test/", "//evil.test/", "/\\evil.test", "javascript:alert(1)"]
+    "target",
+    [
+        "https://evil.test/",
+        "//evil.test/",
+        "/\\evil.test",
+        "javascript:alert(1)",
+        "/" + "a" * 2_000,
+    ],
 )
 def test_next_never_leaves_the_site(client, owner, target):
     response = client.post(
