@@ -321,6 +321,8 @@ BOUNDARIES = [
     ("service_address.zip", "43201", "Total due $43,201.00"),
     ("service_address.zip", "43201", "Reference 43201-77"),
     ("service_address.zip", "43201", "Reference 143201"),
+    ("service_address.zip", "43201", "Lines 4 3 2 0 1"),
+    ("service_address.street_number", "1200", "Minutes 12 00"),
     ("service_address.street_number", "12", "1200 N HIGH ST"),
     ("service_address.street_number", "1", "1ST AVE"),
     ("service_address.street_number", "1200", "Due 12/00/2026"),
@@ -336,6 +338,19 @@ BOUNDARIES = [
 @pytest.mark.parametrize(("path", "entered", "printed"), BOUNDARIES)
 def test_part_of_a_longer_word_or_number_or_another_number_is_not_found(path, entered, printed):
     assert warned(bill_with(printed), path, entered) == [path]
+
+
+def test_a_long_bill_is_searched_whole_and_its_first_pages_for_the_closest_text():
+    pages = " ".join(f"CALL {n % 97} MIN" for n in range(10_000))  # 30,000 words
+    account = {"billing": {"account_number": "81234465001"}}
+    assert compare(f"{pages}\nAcct # 8123 4465 001", account) == []
+    typo_at_the_end = compare(f"{pages}\nAcct # 8123 4456 001", account)
+    assert [p.message for p in typo_at_the_end] == [
+        "The account number 81234465001 is not on the bill, nor anything close to it: check it "
+        "by eye against the bill."
+    ]
+    typo_at_the_top = compare(f"Acct # 8123 4456 001\n{pages}", account)
+    assert "the bill shows 8123 4456 001." in typo_at_the_top[0].message
 
 
 def test_a_label_run_into_its_value_by_the_extraction_still_finds_it():

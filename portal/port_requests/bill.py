@@ -49,6 +49,11 @@ _NUMBER_JOINS = frozenset("-.,/\u2010\u2011\u2012\u2013\u2014")
 _ZIP = re.compile(r"([0-9]{5})(?:[- ]?[0-9]{4})?")
 _NOT_DIGIT = re.compile(r"[^0-9]")
 _MAX_WINDOW = 12  # words in one candidate window for "the bill shows"
+# Where "the bill shows" looks: the details are on a bill's first pages (20,000 words is some 30
+# pages), and a longer text must not make a slower page.
+_SCANNED_WORDS = 20_000
+# Printed as one number, never in groups: "9 0 2 1 0" in a table is not the ZIP code 90210.
+_WHOLE = frozenset(("service_address.zip", "service_address.street_number"))
 _MAX_SHOWN = 80  # characters of the bill quoted in a message
 
 
@@ -74,8 +79,8 @@ def compare(text, fields):
         keys = _keys(path, value) if value else ()
         if not keys:
             continue
-        plus4 = path == "service_address.zip"
-        place = next(filter(None, (bill.find(key, plus4=plus4) for key in keys)), None)
+        plus4, whole = path == "service_address.zip", path in _WHOLE
+        place = next(filter(None, (bill.find(key, plus4=plus4, whole=whole) for key in keys)), None)
         if place is None:
             if path != "service_address.street_number":
                 place = _closest(bill, path, keys)
@@ -171,13 +176,21 @@ class _Bill:
             if self.digits[index] and self.digits[index + 1]:
                 self.digit_run_end[index] = self.digit_run_end[index + 1]
 
-    def find(self, key, *, plus4=False):
-        """Return (first, last) word of a place where the words joined are `key`, or None."""
+    def find(self, key, *, plus4=False, whole=False):
+        """Return (first, last) word of a place where the words joined are `key`, or None.
+
+        `whole`: the words must be printed as one number ("1200", "12A", "1200-1202").
+        """
         at = self.joined.find(key)
         while at != -1:
             first = self.word_at.get(at)
             last = self.word_ending.get(at + len(key))
-            if first is not None and last is not None and self.bounded(first, last, plus4):
+            if (
+                first is not None
+                and last is not None
+                and self.bounded(first, last, plus4)
+                and (not whole or all(self.glued[first + 1 : last + 1]))
+            ):
                 return first, last
             at = self.joined.find(key, at + 1)
         return None
@@ -199,19 +212,23 @@ class _Bill:
             and not self.glued[after + 1]
         )
 
-    def windows(self, shortest, longest, *, digits, plus4=False):
+    def windows(self, shortest, longest, *, digits, plus4=False, whole=False):
         """Return {words joined: (first, last)} for every place of that length, first seen first."""
         found = {}
         starts, ends, joined = self.starts, self.ends, self.joined
         reach = self.digit_run_end if digits else None
         last_word = len(self.forms) - 1
         for first in self.free_digits if digits else self.free:
+            if first >= _SCANNED_WORDS:
+                break
             start = starts[first]
             stop = min(reach[first] if digits else last_word, first + _MAX_WINDOW - 1)
             last = first
             while last <= stop and ends[last] - start <= longest:
                 if ends[last] - start >= shortest and self.ends_at(last, plus4):
                     found.setdefault(joined[start : ends[last]], (first, last))
+                if whole and not self.glued[last + 1]:
+                    break
                 last += 1
         return found
 
@@ -284,6 +301,7 @@ def _closest(bill, path, keys):
             len(key) + slack,
             digits=number,
             plus4=path == "service_address.zip",
+            whole=path in _WHOLE,
         )
         choices = list(windows)
     if number:
