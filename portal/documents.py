@@ -15,6 +15,7 @@ import hashlib
 import io
 import logging
 import math
+import sqlite3
 import struct
 from dataclasses import dataclass
 
@@ -314,13 +315,14 @@ def _write_content(document_id, data):
 
 def _read_content(document_id):
     if not is_postgresql(db):
-        row = (
-            DocumentContent.select(DocumentContent.content)
-            .where(DocumentContent.document == document_id)
-            .tuples()
-            .first()
-        )
-        return None if row is None else row[0]
+        # SQLite would gather the bytes into a buffer of its own before Python copies them out;
+        # read as a blob (the row's key is its rowid) they are copied once, from its pages.
+        table = DocumentContent._meta.table_name
+        try:
+            with db.connection().blobopen(table, "content", document_id, readonly=True) as blob:
+                return blob.read()
+        except sqlite3.OperationalError:  # no such row, or no bytes in it
+            return None
     # A SELECT would bring the bytes as hex text (twice their size) and unescape them into a
     # third buffer; COPY sends them as they are.
     table = DocumentContent._meta.table_name
