@@ -20,6 +20,7 @@ def create_app(config=None):
         auth,
         checks,
         cli,
+        fax,
         pages,
         queue,
         request_api,  # noqa: F401  (its routes join api.bp)
@@ -82,6 +83,7 @@ def create_app(config=None):
         port_requests.bp,
         checks.bp,
         queue.bp,
+        fax.bp,
         accounts.bp,
         user_settings.bp,
         api.bp,
