@@ -1,4 +1,5 @@
-"""Fax ports: the Port fax numbers form, a ticket's page and its downloads."""
+"""Fax ports: the Port fax numbers form, a ticket's page and its downloads, the owner's list and
+the staff queue."""
 
 import hashlib
 import io
@@ -125,7 +126,7 @@ def test_the_form_says_fax_ports_take_1_2_weeks_through_carrier_relations(owner_
     assert "fax.css" in html
 
 
-def test_a_fax_ticket_end_to_end(app, owner, owner_client):
+def test_a_fax_ticket_end_to_end(app, owner, owner_client, staff_client):
     # The account id comes from the owner's sign-in, never from the form.
     response = file_ticket(owner_client, account_id="5151")
 
@@ -178,6 +179,24 @@ def test_a_fax_ticket_end_to_end(app, owner, owner_client):
     assert download.headers["Cache-Control"] == "no-store"
     image = owner_client.get(f"/fax-ports/{ticket.id}/documents/{loa.id}")
     assert (image.data, image.headers["Content-Type"]) == (PNG, "image/png")
+
+    listing = owner_client.get("/port-requests/")
+    section = html_of(listing).split('id="fax-tickets"')[1]
+    rows = re.findall(r"<tr>(.*?)</tr>", section.split("<tbody>")[1], re.S)
+    cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    day = f"{ticket.created_at.day} {ticket.created_at:%b %Y}"
+    assert cells == [f"Fax Porting Documentation - 4242 Ticket {ticket.id} Submitted 3 {day}"]
+    assert f'<a href="/fax-ports/{ticket.id}">Fax Porting Documentation - 4242</a>' in section
+    assert '<a class="button" href="/fax-ports/new">Port fax numbers</a>' in section
+
+    queue = staff_client.get("/queue/")
+    rows = re.findall(r"<tr>(.*?)</tr>", html_of(queue).split("<tbody>")[1], re.S)
+    cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
+    assert cells == [
+        f"Fax Porting Documentation - 4242 ticket {ticket.id} Acme Dental (4242) "
+        f"(614) 322-1001, (614) 322-1002, (614) 322-1003 {day}"
+    ]
+    assert f'<a href="/fax-ports/{ticket.id}">' in html_of(queue)
 
 
 @pytest.mark.parametrize(
@@ -490,6 +509,64 @@ def test_a_damaged_document_is_refused_with_a_clear_message_and_logged(
         for record in caplog.records
         if record.levelno >= logging.ERROR
     )
+
+
+def test_the_owners_list_offers_fax_ports_before_any_ticket(owner_client):
+    response = owner_client.get("/port-requests/")
+    section = html_of(response).split('id="fax-tickets"')[1]
+
+    assert '<a class="button" href="/fax-ports/new">Port fax numbers</a>' in section
+    assert "usually take 1–2 weeks" in unescape(section)
+    assert "<table" not in section
+
+
+def test_the_owners_list_fragment_leaves_the_fax_tickets_out(app, owner_client, htmx):
+    make_ticket(app, owner_client)
+
+    response = owner_client.get("/port-requests/", headers=htmx("port-request-list"))
+
+    assert response.status_code == 200
+    assert "fax-tickets" not in html_of(response)
+
+
+def test_the_owners_list_shows_only_their_accounts_tickets_newest_first(
+    app, owner_client, other_owner
+):
+    older, _ = make_ticket(app, owner_client, numbers="(614) 322-1001")
+    newer, _ = make_ticket(app, owner_client, numbers="(614) 322-1002, (614) 322-1003")
+    with app.app_context():
+        FaxTicket.create(account=5151, created_by=None, title="Fax Porting Documentation - 5151")
+
+    section = html_of(owner_client.get("/port-requests/")).split('id="fax-tickets"')[1]
+
+    assert re.findall(r'href="/fax-ports/(\d+)"', section) == [str(newer.id), str(older.id)]
+    assert re.findall(r'<td data-label="Fax numbers" class="num">(\d+)</td>', section) == ["2", "1"]
+    assert "5151" not in section
+
+
+def test_the_queue_pages_fax_tickets_by_25_newest_first(app, staff_client, accounts):
+    with app.app_context():
+        ids = [
+            FaxTicket.create(
+                account=4242, title="Fax Porting Documentation - 4242", numbers=json.dumps(E164)
+            ).id
+            for _ in range(27)
+        ]
+
+    first = html_of(staff_client.get("/queue/"))
+    second = html_of(staff_client.get("/queue/?page=2"))
+
+    assert re.findall(r'href="/fax-ports/(\d+)"', first) == [str(n) for n in ids[::-1][:25]]
+    assert re.findall(r'href="/fax-ports/(\d+)"', second) == [str(ids[1]), str(ids[0])]
+    assert "(614) 322-1001, (614) 322-1002, (614) 322-1003" in first
+    assert "<span>Page 1 of 2</span>" in first
+    assert 'href="/queue/?page=2" rel="next"' in first
+
+
+def test_the_queue_says_when_no_ticket_is_filed(staff_client):
+    text = text_of(staff_client.get("/queue/"))
+
+    assert "Fax port tickets No fax port ticket has been filed." in text
 
 
 def test_a_ticket_of_a_deleted_user_still_shows(app, owner, owner_client, staff_client):

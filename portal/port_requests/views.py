@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from portal.auth import role_required
 from portal.models import (
+    FaxTicket,
     PortNumber,
     PortRequest,
     RequestEvent,
@@ -76,13 +77,16 @@ def title_of(port_request):
 @role_required("owner")
 def index():
     page = Page.of(PortRequest.of_account(g.user.account), _page_number(), REQUESTS_PER_PAGE)
+    fragment = wants_fragment()
     return render_template(
-        "port_requests/_request_list.html" if wants_fragment() else "port_requests/index.html",
+        "port_requests/_request_list.html" if fragment else "port_requests/index.html",
         account=g.user.account,
         page=page,
         counts=_number_counts(page.items),
         statuses=DESCRIPTIONS,
         title_of=title_of,
+        # An account files a handful of fax tickets: the page lists them all, apart.
+        fax_tickets=[] if fragment else list(FaxTicket.of_account(g.user.account)),
     )
 
 
