@@ -43,7 +43,7 @@ def test_claims_keep_their_request_and_lose_only_a_dangling_id(empty_database_ur
             (claim_id, number, request_id),
         )
 
-    assert runner.up() == ["0006_request_history"]
+    assert runner.up("0006_request_history") == ["0006_request_history"]
 
     rows = db.execute_sql("SELECT number, port_request_id FROM number_claim ORDER BY id").fetchall()
     assert [tuple(row) for row in rows] == [
