@@ -30,7 +30,7 @@ def create_app(config=None):
     )
     from portal.extensions import csrf, htmx
     from portal.port_requests import blueprint as port_requests
-    from portal.port_requests import configure, views, wizard  # noqa: F401  (routes join the bp)
+    from portal.port_requests import configure, proof, views, wizard  # noqa: F401  (routes join the bp)
 
     config = dict(config or {})
     environment = settings.from_environment()

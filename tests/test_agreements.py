@@ -116,8 +116,8 @@ def test_accepting_the_rest_completes_the_step_and_goes_on(app, owner_client, dr
 
     response = accept(owner_client, draft, KEYS[1:])
 
-    # The next step (the LOA) has no page yet: the request's page says what comes next.
-    assert response.headers["Location"] == f"/port-requests/{draft}"
+    # On to the next step, the bill.
+    assert response.headers["Location"] == f"/port-requests/{draft}/bill"
     page = owner_client.get(response.headers["Location"])
     text = text_of(page)
     assert "every statement is accepted and the Agreements step is complete" in text
@@ -128,14 +128,17 @@ def test_accepting_the_rest_completes_the_step_and_goes_on(app, owner_client, dr
         assert PortRequest.get_by_id(draft).updated_at >= before
     again = owner_client.get(url(draft)).get_data(as_text=True)
     assert "Every statement is accepted: this step is complete." in again
-    assert f'<a class="button button--primary" href="/port-requests/{draft}">Continue</a>' in again
+    assert (
+        f'<a class="button button--primary" href="/port-requests/{draft}/bill">Continue</a>'
+        in again
+    )
 
 
 def test_sending_the_form_again_accepts_nothing_twice(app, owner_client, draft):
     accept(owner_client, draft, KEYS)
     response = accept(owner_client, draft, KEYS)
 
-    assert response.headers["Location"] == f"/port-requests/{draft}"
+    assert response.headers["Location"] == f"/port-requests/{draft}/bill"
     assert len(stored(app)) == len(KEYS)
     with app.app_context():
         assert RequestEvent.select().where(RequestEvent.kind == "agreed").count() == 1
@@ -209,7 +212,7 @@ def test_a_changed_text_must_be_accepted_again(app, owner_client, draft, monkeyp
 
     response = accept(owner_client, draft, ["authority"])
 
-    assert response.headers["Location"] == f"/port-requests/{draft}"
+    assert response.headers["Location"] == f"/port-requests/{draft}/bill"
     rows = [row for row in stored(app) if row[0] == "authority"]
     assert [(row[3], row[4]) for row in rows] == [
         (old_text, hashlib.sha256(old_text.encode()).hexdigest()),

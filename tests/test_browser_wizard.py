@@ -3,7 +3,8 @@
 The owner starts a request from "Port requests", fills the Details as a person would (a PO box
 first, named while typing), adds numbers typed and from the bulk template (some refused: one
 kept by re-routing its tracking numbers, the rest removed in one click), configures them, accepts
-the agreements, and finds the LOA step locked. The same request then reads back through the JSON
+the agreements, uploads the bill (which shows every detail entered), and finds the LOA step
+locked. The same request then reads back through the JSON
 API with no problems left.
 """
 
@@ -24,7 +25,7 @@ from portal.models import (
     TrackingNumber,
     TrackingSource,
 )
-from tests import test_browser
+from tests import test_browser, test_proof_step
 from tests.conftest import OWNER_EMAIL
 
 pytestmark = pytest.mark.browser
@@ -100,6 +101,7 @@ def test_an_owner_builds_a_request_to_the_locked_loa_step(
     fill_the_details(phone)
     add_and_configure_numbers(phone, tmp_path)
     accept_the_agreements(phone)
+    upload_the_bill(phone, tmp_path)
     see_the_loa_step_locked(phone)
     assert phone.problems == []  # no console error, no page error, nothing the CSP refused
 
@@ -131,8 +133,8 @@ def test_an_owner_builds_a_request_to_the_locked_loa_step(
         "details": "complete",
         "numbers": "complete",
         "agreements": "complete",
+        "bill": "complete",
         "loa": "locked",
-        "bill": "locked",
         "submit": "locked",
     }
     numbers = {
@@ -327,7 +329,7 @@ def accept_the_agreements(page):
     fits_the_phone(page)
     loa = steps_of(page).get_by_text("Letter of Authorization")
     expect(loa).to_be_visible()
-    expect(steps_of(page)).to_contain_text("Opens when steps 1–4 are complete")
+    expect(steps_of(page)).to_contain_text("Opens when steps 1–5 are complete")
     statements = page.get_by_role(
         "group", name="Read each statement and check the ones you agree to"
     ).get_by_role("checkbox")
@@ -340,22 +342,43 @@ def accept_the_agreements(page):
     ).to_be_visible()
 
 
+def upload_the_bill(page, folder):
+    """The Proof of ownership step: upload the latest bill, which shows every detail entered."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Proof of ownership")
+    bill = folder / "harbor-bill.pdf"
+    bill.write_bytes(test_proof_step.bill_pdf())
+    page.get_by_label("The bill's file").set_input_files(str(bill))
+    page.get_by_label("Statement date").fill(test_proof_step.today().isoformat())
+    page.get_by_role("button", name="Upload the bill").click()
+    expect(
+        page.get_by_text("Stored the bill harbor-bill.pdf: the details you entered are on it.")
+    ).to_be_visible()
+    expect(page.get_by_role("region", name="The bill read against the request")).to_contain_text(
+        "Nothing to check"
+    )
+    expect(page.get_by_title("The bill's first page")).to_be_visible()
+    expect(steps_of(page).get_by_role("link", name="Proof of ownership (complete)")).to_be_visible()
+    fits_the_phone(page)
+    page.get_by_role("link", name="Continue", exact=True).click()
+
+
 def see_the_loa_step_locked(page):
-    """The request's page: steps 1-4 checked, the Letter of Authorization next and locked."""
+    """The request's page: steps 1-5 checked, the Letter of Authorization next and locked."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Clinic main lines")
     steps = steps_of(page)
     for title in ("General", "Details", "Numbers and configuration", "Agreements"):
         expect(steps.get_by_role("link", name=f"{title} (complete)")).to_be_visible()
-    expect(steps.locator(".steps__item--complete .steps__mark")).to_have_text(["✓"] * 4)
-    for title in ("Letter of Authorization", "Proof of ownership", "Submit"):
+    expect(steps.get_by_role("link", name="Proof of ownership (complete)")).to_be_visible()
+    expect(steps.locator(".steps__item--complete .steps__mark")).to_have_text(["✓"] * 5)
+    for title in ("Letter of Authorization", "Submit"):
         expect(steps.get_by_text(f"{title} (locked)")).to_be_attached()
         expect(steps.get_by_role("link", name=re.compile(title))).to_have_count(0)
     locked = page.locator(".steps__item--locked")
     expect(locked.first).to_contain_text("Letter of Authorization")
-    expect(page.locator(".steps__item").nth(4)).to_have_class(re.compile(r"steps__item--locked"))
+    expect(page.locator(".steps__item").nth(5)).to_have_class(re.compile(r"steps__item--locked"))
     expect(page.get_by_role("region", name=re.compile("^Status"))).to_contain_text(
-        "General, Details, Numbers and configuration, Agreements: all complete. The Letter of "
-        "Authorization step opens in a coming release of PortDesk"
+        "General, Details, Numbers and configuration, Agreements, Proof of ownership: all "
+        "complete. The Letter of Authorization step opens in a coming release of PortDesk"
     )
     expect(page.get_by_role("link", name=re.compile("^Continue"))).to_have_count(0)
     fits_the_phone(page)

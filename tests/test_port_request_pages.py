@@ -13,12 +13,14 @@ import pytest
 from portal.models import (
     STATUSES,
     AgreementAcceptance,
+    Document,
     PortNumber,
     PortRequest,
     ReceivingReroute,
     RequestEvent,
     RoutingTarget,
     TrackingSource,
+    utcnow,
 )
 from portal.port_requests import agreements
 from portal.port_requests.drafts import store_numbers
@@ -80,6 +82,24 @@ def accept_all(app, request_id, user=None):
     with app.app_context():
         port_request = PortRequest.get_by_id(request_id)
         agreements.accept(port_request, list(agreements.TEXTS), user=user, ip="203.0.113.9")
+
+
+def add_bill(app, request_id):
+    """Give the request a current bill (a scan: nothing to read, so nothing it disagrees with)."""
+    with app.app_context():
+        port_request = PortRequest.get_by_id(request_id)
+        Document.create(
+            account=port_request.account,
+            port_request=port_request,
+            kind="bill",
+            label="bill.png",
+            media_type="image/png",
+            size=1,
+            sha256="0" * 64,
+            pages=1,
+            statement_date=utcnow().date(),
+            uploaded_by_name="Ann Owner",
+        )
 
 
 def html_of(response):
@@ -304,13 +324,13 @@ def test_a_request_page_marks_each_step_and_continues_at_the_first_incomplete(
         "Details": "incomplete",
         "Numbers and configuration": "incomplete",
         "Agreements": "incomplete",
+        "Proof of ownership": "incomplete",
         "Letter of Authorization": "locked",
-        "Proof of ownership": "locked",
         "Submit": "locked",
     }
     assert f'<a class="button button--primary" href="/port-requests/{request_id}/details">' in html
     assert "Continue: Details" in html
-    assert "Opens when steps 1&ndash;4 are complete" in html
+    assert "Opens when steps 1&ndash;5 are complete" in html
 
 
 def test_a_request_with_every_open_step_complete_says_the_loa_opens_later(
@@ -318,19 +338,20 @@ def test_a_request_with_every_open_step_complete_says_the_loa_opens_later(
 ):
     request_id = make_complete(app, inventory[0])
     accept_all(app, request_id)
+    add_bill(app, request_id)
 
     response = owner_client.get(f"/port-requests/{request_id}")
     html, text = html_of(response), text_of(response)
 
-    assert list(step_states(html).values()) == ["complete"] * 4 + ["locked"] * 3
+    assert list(step_states(html).values()) == ["complete"] * 5 + ["locked"] * 2
     assert (
-        "General, Details, Numbers and configuration, Agreements: all complete. The Letter of "
-        "Authorization step opens in a coming release of PortDesk" in text
+        "General, Details, Numbers and configuration, Agreements, Proof of ownership: all "
+        "complete. The Letter of Authorization step opens in a coming release of PortDesk" in text
     )
     assert "Continue" not in text
     # No link leads to a step without a page.
     links = re.findall(r'href="([^"]+)"', html)
-    assert not [link for link in links if re.search(r"/(loa|bill|submit)\b", link)]
+    assert not [link for link in links if re.search(r"/(loa|submit)\b", link)]
 
 
 def test_a_submitted_request_shows_its_sentence_and_offers_no_change(app, owner_client, inventory):
@@ -421,6 +442,7 @@ def test_resume_of_a_request_with_every_open_step_complete_is_its_page(
 ):
     request_id = make_complete(app, inventory[0])
     accept_all(app, request_id)
+    add_bill(app, request_id)
 
     response = owner_client.get(f"/port-requests/{request_id}/resume")
 

@@ -109,7 +109,8 @@ def test_a_complete_request_round_trips_with_no_problems(app, client, inventory,
     body = response.get_json()
     assert response.headers["Location"] == f"{URL}/{body['id']}"
     assert list(body) == ["id", *FIELDS, "status", "created_at", "updated_at", "steps", "problems"]
-    assert body["problems"] == []
+    # Nothing wrong in what was sent: only the bill, not uploaded yet, is needed.
+    assert [(p["field"], p["code"]) for p in body["problems"]] == [("bill", "bill_required")]
     assert body["status"] == "draft"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["created_at"])
     assert body["steps"] == {
@@ -117,8 +118,8 @@ def test_a_complete_request_round_trips_with_no_problems(app, client, inventory,
         "details": "complete",
         "numbers": "complete",
         "agreements": "needs_browser",
+        "bill": "incomplete",
         "loa": "locked",
-        "bill": "locked",
         "submit": "locked",
     }
     assert body["numbers"][0]["portability"] == {

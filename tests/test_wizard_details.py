@@ -437,6 +437,7 @@ def test_an_inline_save_answers_the_slots_and_the_step_list_not_the_inputs(
         "details": "complete",
         "numbers": "incomplete",
         "agreements": "incomplete",
+        "bill": "incomplete",
     }
 
 

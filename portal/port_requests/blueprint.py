@@ -1,9 +1,10 @@
 """The owner's port request pages: the blueprint, and what every page of a request shares.
 
 The routes live by area: `views` (the list, starting, a request's page, deleting a draft, the
-agreements step), `wizard` (the General and Details steps) and `configure` (the Numbers and
-configuration step). Each loads the request with `get_request_or_404`, reads it with
-`review_of`, and renders a step inside `port_requests/step.html` with `render_step`.
+agreements step), `wizard` (the General and Details steps), `configure` (the Numbers and
+configuration step) and `proof` (the Proof of ownership step and the request's documents). Each
+loads the request with `get_request_or_404`, reads it with `review_of`, and renders a step inside
+`port_requests/step.html` with `render_step`.
 """
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
@@ -21,6 +22,7 @@ STEP_ENDPOINTS = {
     "details": "port_requests.details",
     "numbers": "port_requests.numbers",
     "agreements": "port_requests.agreements",
+    "bill": "port_requests.bill",
 }
 
 
@@ -29,6 +31,20 @@ def get_request_or_404(request_id, *, for_update=False):
     found = None
     if request_id <= MAX_ID:
         found = PortRequest.find(g.user.account, request_id, for_update=for_update)
+    if found is None:
+        abort(404)
+    return found
+
+
+def readable_request_or_404(request_id):
+    """Return a request whose documents the signed-in user may read: an owner's own, any for
+    staff (who work every account's requests); else the same 404 for missing and foreign."""
+    found = None
+    if request_id <= MAX_ID:
+        if g.user.is_staff:
+            found = PortRequest.get_or_none(PortRequest.id == request_id)
+        else:
+            found = PortRequest.find(g.user.account, request_id)
     if found is None:
         abort(404)
     return found

@@ -3,34 +3,41 @@
 The request's pages and the API both read a request through `review`, so what the owner sees on
 a step, the check on it, and the API's `steps` and `problems` can never disagree. No Flask: the
 caller passes the date and the lead-time setting.
+
+The current bill is read against the request here, on every read: a new bill or a changed field
+is compared again without anyone asking. A warning the owner confirmed (the same field, code and
+words) leaves `problems` for `confirmed`; once it says something else, it is back.
 """
 
 from dataclasses import dataclass, field
 
 from peewee import JOIN
 
+from portal import documents
 from portal.models import (
     ReceivingReroute,
     RoutingTarget,
     TrackingNumber,
     TrackingSource,
+    WarningConfirmation,
 )
-from portal.port_requests import agreements
+from portal.port_requests import agreements, bill, rules
 from portal.port_requests.fields import NUMBER_FIELDS, fold
-from portal.port_requests.rules import STEPS, problems, step_of
+from portal.port_requests.rules import problems
 from portal.portability import check_portability, numbered
 
-# Every step of the wizard, in order, with its title. The last three open in later releases.
+# Every step of the wizard, in order, with its title. The bill comes before the LOA: fixing a
+# field the bill disagrees with would void a signed LOA. The last two open in later releases.
 STEP_TITLES = {
     "general": "General",
     "details": "Details",
     "numbers": "Numbers and configuration",
     "agreements": "Agreements",
-    "loa": "Letter of Authorization",
     "bill": "Proof of ownership",
+    "loa": "Letter of Authorization",
     "submit": "Submit",
 }
-LOCKED_STEPS = ("loa", "bill", "submit")
+LOCKED_STEPS = ("loa", "submit")
 COMPLETE, INCOMPLETE, LOCKED = "complete", "incomplete", "locked"
 
 
@@ -42,10 +49,13 @@ class Review:
     fields: dict
     rows: list  # PortNumber rows, in order
     checked: list  # portability Results, one per row
-    problems: list
+    problems: list  # every problem but the warnings the owner confirmed
     steps: dict  # step -> COMPLETE, INCOMPLETE or LOCKED, in STEP_TITLES order
     inventory: dict = field(repr=False)
     reroutes: list = field(default_factory=list)  # ReceivingReroute rows
+    bill: object = None  # the current bill (a Document without its bytes), or None
+    bill_problems: list = field(default_factory=list)  # the bill's, in `problems` too
+    confirmed: list = field(default_factory=list)  # (Problem, WarningConfirmation)
 
     @property
     def as_request(self):
@@ -85,13 +95,59 @@ def review(port_request, *, today, lead_business_days):
         receiving_kept=kept,
         **inventory,
     )
+    current_bill = documents.current(port_request, "bill")
+    from_bill = bill.bill_problems(current_bill, fields, today=today)
+    confirmations = _confirmations(port_request)
+    confirmed = [(p, confirmations[_key(p)]) for p in found + from_bill if _key(p) in confirmations]
+    found = [p for p in found + from_bill if _key(p) not in confirmations]
     blocked = {step_of(problem.field) for problem in found if problem.severity == "error"}
-    steps = {step: INCOMPLETE if step in blocked else COMPLETE for step in STEPS}
-    steps["agreements"] = (
-        COMPLETE if agreements.all_accepted(agreements.accepted(port_request)) else INCOMPLETE
+    accepted = agreements.all_accepted(agreements.accepted(port_request))
+    steps = {}
+    for step in STEP_TITLES:
+        if step in LOCKED_STEPS:
+            steps[step] = LOCKED
+        elif step == "agreements":
+            steps[step] = COMPLETE if accepted else INCOMPLETE
+        else:
+            steps[step] = INCOMPLETE if step in blocked else COMPLETE
+    return Review(
+        port_request,
+        fields,
+        rows,
+        checked,
+        found,
+        steps,
+        inventory,
+        reroutes,
+        bill=current_bill,
+        bill_problems=[problem for problem in from_bill if _key(problem) not in confirmations],
+        confirmed=confirmed,
     )
-    steps.update(dict.fromkeys(LOCKED_STEPS, LOCKED))
-    return Review(port_request, fields, rows, checked, found, steps, inventory, reroutes)
+
+
+def step_of(field):
+    """Return the wizard step a field path belongs to: the bill's own paths are its step's."""
+    if field.split(".")[0] == "bill":
+        return "bill"
+    return rules.step_of(field)
+
+
+def _confirmations(port_request):
+    """Return {(field, code, message): the owner's confirmation} of the request (one query)."""
+    rows = (
+        WarningConfirmation.select()
+        .where(WarningConfirmation.port_request == port_request)
+        .order_by(WarningConfirmation.confirmed_at, WarningConfirmation.id)
+    )
+    confirmations = {}
+    for row in rows:
+        confirmations.setdefault(("warning", row.field, row.code, row.message), row)
+    return confirmations
+
+
+def _key(problem):
+    """Return what a confirmation is matched on: only a warning can be confirmed."""
+    return (problem.severity, problem.field, problem.code, problem.message)
 
 
 def inventory_of(account):
