@@ -20,6 +20,7 @@ def create_app(config=None):
         auth,
         checks,
         cli,
+        document_api,  # noqa: F401  (its routes join api.bp)
         fax,
         pages,
         queue,

@@ -320,6 +320,16 @@ def _as_json(port_request):
         # Agreements are accepted by a person, in the browser: say so rather than "incomplete".
         body["steps"] = found.steps | {"agreements": "needs_browser"}
     body["problems"] = [problem._asdict() for problem in found.problems]
+    body["confirmed_warnings"] = [
+        {
+            "field": problem.field,
+            "code": problem.code,
+            "message": problem.message,
+            "confirmed_by": confirmation.user_name,
+            "confirmed_at": _timestamp(confirmation.confirmed_at),
+        }
+        for problem, confirmation in found.confirmed
+    ]
     return body
 
 

@@ -108,7 +108,10 @@ def test_a_complete_request_round_trips_with_no_problems(app, client, inventory,
     assert response.status_code == 201
     body = response.get_json()
     assert response.headers["Location"] == f"{URL}/{body['id']}"
-    assert list(body) == ["id", *FIELDS, "status", "created_at", "updated_at", "steps", "problems"]
+    assert list(body) == [
+        "id", *FIELDS, "status", "created_at", "updated_at", "steps", "problems",
+        "confirmed_warnings",
+    ]  # fmt: skip
     # Nothing wrong in what was sent: only the bill, not uploaded yet, is needed.
     assert [(p["field"], p["code"]) for p in body["problems"]] == [("bill", "bill_required")]
     assert body["status"] == "draft"
