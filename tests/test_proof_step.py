@@ -576,6 +576,37 @@ def test_htmx_confirms_in_place(app, owner_client, inventory, htmx):
     assert "Confirmed by Ann Owner" in html
 
 
+def test_htmx_says_in_place_when_a_warning_changed_before_it_was_confirmed(
+    app, owner_client, inventory, htmx
+):
+    request_id = make_draft(app, inventory[0], with_account(TYPO))
+    upload(owner_client, request_id)
+    [warning] = reviewed(app, request_id).bill_problems
+
+    response = confirm(owner_client, request_id, warning._replace(message="old words"), **htmx())
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "bill-findings__status bill-findings__status--warning" in html
+    assert "That warning changed since the page was loaded, so nothing was confirmed" in html
+    assert warning.message in unescape(html)
+
+
+def test_deleting_a_draft_deletes_its_documents(app, owner_client, inventory):
+    request_id = make_draft(app, inventory[0])
+    kept = make_draft(app, inventory[0])
+    upload(owner_client, request_id, name="a.pdf")
+    upload(owner_client, request_id, name="b.pdf")
+    upload(owner_client, kept, name="kept.pdf")
+
+    response = owner_client.post(f"/port-requests/{request_id}/delete")
+
+    assert response.status_code == 302
+    assert stored_documents(app) == (1, 1)
+    with app.app_context():
+        assert Document.get().label == "kept.pdf"
+
+
 def test_the_confirm_buttons_work_without_javascript(app, owner_client, inventory):
     request_id = make_draft(app, inventory[0], with_account(TYPO))
     upload(owner_client, request_id)

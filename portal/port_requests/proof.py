@@ -242,6 +242,7 @@ def confirm_warning(request_id):
             review=found,
             port_request=port_request,
             status_line=words,
+            status_warning=not confirmed,
             **_findings_context(found),
         )
     flash(words, "success" if confirmed else "warning")
