@@ -98,8 +98,9 @@ def review(port_request, *, today, lead_business_days):
     current_bill = documents.current(port_request, "bill")
     from_bill = bill.bill_problems(current_bill, fields, today=today)
     confirmations = _confirmations(port_request)
-    confirmed = [(p, confirmations[_key(p)]) for p in found + from_bill if _key(p) in confirmations]
-    found = [p for p in found + from_bill if _key(p) not in confirmations]
+    everything = found + from_bill
+    confirmed = [(p, confirmations[_key(p)]) for p in everything if _key(p) in confirmations]
+    found = [p for p in everything if _key(p) not in confirmations]
     blocked = {step_of(problem.field) for problem in found if problem.severity == "error"}
     accepted = agreements.all_accepted(agreements.accepted(port_request))
     steps = {}
@@ -133,7 +134,7 @@ def step_of(field):
 
 
 def _confirmations(port_request):
-    """Return {(field, code, message): the owner's confirmation} of the request (one query)."""
+    """Return {a warning's `_key`: the owner's confirmation of it} for the request (one query)."""
     rows = (
         WarningConfirmation.select()
         .where(WarningConfirmation.port_request == port_request)
