@@ -8,7 +8,7 @@ or not a route matched, so that holds for unknown URLs and failures before routi
 import json
 from datetime import timedelta
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from portal.models import ApiKey, utcnow
 from portal.portability import MAX_ENTRIES, check_portability, numbered, summarize
@@ -166,7 +166,11 @@ def _describe(error):
     if error.code == 413:
         limit = request.max_content_length
         over = f"over the {limit:,}-byte limit" if limit else "too large"
-        message = f"The body is {over}. Send at most {MAX_ENTRIES:,} numbers per request."
+        if request.path.endswith("/documents"):
+            most = current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024)
+            message = f"The body is {over}. Send one document of at most {most} MB."
+        else:
+            message = f"The body is {over}. Send at most {MAX_ENTRIES:,} numbers per request."
         return 413, "body_too_large", message, None
     if error.code == 500:
         message = (

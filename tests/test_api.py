@@ -375,3 +375,16 @@ def test_a_failure_elsewhere_is_still_an_html_page(failing_app):
     assert response.status_code == 500
     assert response.mimetype == "text/html"
     assert "Something went wrong on our side" in response.get_data(as_text=True)
+
+
+def test_a_document_body_over_the_size_limit_says_what_a_document_may_be(small_app, accounts):
+    key = issue_key(small_app, accounts[0])
+    response = small_app.test_client().post(
+        "/api/v1/port-requests/1/documents",
+        input_stream=io.BytesIO(b"x" * 5_000),
+        headers=bearer(key)
+        | {"Content-Type": "multipart/form-data; boundary=b", "Transfer-Encoding": "chunked"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    message = assert_error(response, 413, "body_too_large")
+    assert message == "The body is over the 1,024-byte limit. Send one document of at most 10 MB."
