@@ -59,7 +59,9 @@ COPY_SLICE = 1024 * 1024
 _INERT_KEYS = frozenset(
     {"/Contents", "/Resources", "/AP", "/Parent", "/P", "/Metadata", "/Thumb", "/StructTreeRoot"}
 )
-_SCRIPT_KEYS = frozenset({"/JS", "/JavaScript"})
+# JavaScript sits under an action's /JS, the document's /JavaScript names, a 3D model's
+# /OnInstantiate and inside an XFA form's XML (Acrobat runs all four; no bill is an XFA form).
+_SCRIPT_KEYS = frozenset({"/JS", "/JavaScript", "/OnInstantiate", "/XFA"})
 _RUNNING_ACTIONS = frozenset({"/JavaScript", "/Launch"})
 _ATTACHMENT_KEYS = frozenset({"/EmbeddedFiles", "/EmbeddedFile", "/EF"})
 
