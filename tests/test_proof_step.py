@@ -267,7 +267,7 @@ def test_a_typo_in_the_account_number_is_named_with_the_bills_text_until_it_is_f
     assert TYPO in warning.message and "8123 4465 001" in warning.message
     assert found.steps["bill"] == found.steps["details"] == "complete"  # warnings do not block
     words = findings(page)
-    assert "Check The account number" in words
+    assert "Check Account number" in words
     assert warning.message in words
     html = page.get_data(as_text=True)
     assert f'href="/port-requests/{request_id}/details#billing.account_number"' in html
@@ -362,7 +362,7 @@ def test_a_bill_older_than_30_days_is_a_warning_the_owner_can_confirm(app, owner
     ]
     assert found.steps["bill"] == "complete"
     page = owner_client.get(bill_url(draft))
-    assert "Check The statement date" in findings(page)
+    assert "Check Statement date" in findings(page)
     assert 'href="#statement_date"' in page.get_data(as_text=True)
 
 
@@ -485,7 +485,7 @@ def test_a_confirmed_warning_is_listed_as_confirmed_until_its_message_changes(
     page = owner_client.get(bill_url(request_id))
     words = findings(page)
     assert "Nothing left to check" in words
-    assert f"The account number : {warning.message} Confirmed by Ann Owner on" in words
+    assert f"Account number : {warning.message} Confirmed by Ann Owner on" in words
     assert "Confirmed: you checked the account number against the bill." in text_of(page)
     with app.app_context():
         row = WarningConfirmation.get()

@@ -320,8 +320,11 @@ def _words(field):
 
 
 def _label(field):
-    """Return the field's name as a heading says it: "The account number"."""
+    """Return the field's name as a heading says it: "Account number"."""
     words = _words(field)
+    for article in ("the ", "a "):
+        if words.startswith(article):
+            words = words[len(article) :]
     return words[:1].upper() + words[1:]
 
 
