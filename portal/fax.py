@@ -24,10 +24,11 @@ from wtforms.validators import ValidationError
 
 from portal import documents
 from portal.auth import login_required, role_required
-from portal.db import db
+from portal.db import db, is_postgresql
 from portal.models import Account, Document, FaxTicket, User
 from portal.number_lists import entries_from_text
 from portal.port_requests.blueprint import MAX_ID
+from portal.port_requests.drafts import changing
 from portal.portability import check_portability
 
 bp = Blueprint("fax", __name__, url_prefix="/fax-ports")
@@ -217,9 +218,13 @@ def _file_ticket(form, account):
     max_bytes = current_app.config["MAX_DOCUMENT_BYTES"]
     contents = {field: field.data.read() for field in (form.fax_proof, form.fax_loa)}
     hashes = {field.name: hashlib.sha256(data).hexdigest() for field, data in contents.items()}
-    if (same := _same_ticket(account, form.e164, hashes)) is not None:
-        return same, False
-    with db.atomic():
+    with changing():
+        # One filing per account at a time, so a double click's second form finds the first's
+        # ticket rather than filing its own (SQLite's writers already take the database in turn).
+        if is_postgresql(db):
+            Account.select(Account.id).where(Account.id == account.id).for_update().execute()
+        if (same := _same_ticket(account, form.e164, hashes)) is not None:
+            return same, False
         ticket = FaxTicket.create(
             account=account,
             created_by=g.user,
