@@ -20,6 +20,7 @@ from portal.models import (
     RequestEvent,
     RoutingTarget,
     TrackingSource,
+    WarningConfirmation,
     utcnow,
 )
 from portal.port_requests import agreements
@@ -584,3 +585,25 @@ def test_staff_do_not_use_the_owners_pages(app, staff_client, inventory, method,
     response = getattr(staff_client, method)(f"/port-requests/{request_id}{suffix}")
     assert response.status_code == 403
     assert rows_of(app, request_id)["PortRequest"] == 1
+
+
+def test_warnings_are_listed_and_confirmed_on_the_request_page(app, owner_client, inventory):
+    request_id = make_complete(app, inventory[0])
+    add_bill(app, request_id)  # a scan: its details could not be compared, a warning to check
+    response = owner_client.get(f"/port-requests/{request_id}")
+    assert "To check (1)" in text_of(response)
+    html = response.get_data(as_text=True)
+    form = dict(re.findall(r'name="(field|code|message|back)" value="([^"]*)"', html))
+    form = {name: unescape(value) for name, value in form.items()}
+    assert form["back"] == "request" and form["field"] == "bill"
+
+    answer = owner_client.post(f"/port-requests/{request_id}/warnings/confirm", data=form)
+
+    assert answer.headers["Location"] == f"/port-requests/{request_id}#to-check"
+    page = text_of(owner_client.get(answer.headers["Location"]))
+    assert "Confirmed: you checked" in page
+    assert "To check" not in page
+    with app.app_context():
+        (confirmation,) = WarningConfirmation.select()
+        assert (confirmation.field, confirmation.code) == ("bill", form["code"])
+        assert RequestEvent.select().where(RequestEvent.kind == "confirmed").count() == 1

@@ -90,6 +90,8 @@ class ConfirmForm(FlaskForm):
     field = HiddenField()
     code = HiddenField()
     message = HiddenField()
+    # Where the owner confirmed it: "request" (the request's page), else the bill step.
+    back = HiddenField()
 
 
 def read_statement_date(text, *, today):
@@ -234,7 +236,8 @@ def confirm_warning(request_id):
         return _left_draft(error.port_request)
     words = CHANGED
     if confirmed:
-        words = f"Confirmed: you checked {_words(form.field.data)} against the bill."
+        against = "" if form.back.data == "request" else " against the bill"
+        words = f"Confirmed: you checked {_words(form.field.data)}{against}."
     if wants_fragment():
         found = review_of(port_request)
         return render_template(
@@ -246,6 +249,8 @@ def confirm_warning(request_id):
             **_findings_context(found),
         )
     flash(words, "success" if confirmed else "warning")
+    if form.back.data == "request":
+        return redirect(url_for("port_requests.show", request_id=request_id) + "#to-check")
     return redirect(url_for("port_requests.bill", request_id=request_id) + "#bill-findings")
 
 
@@ -258,7 +263,7 @@ def _confirm(port_request, field, code, message):
     warning = next(
         (
             problem
-            for problem in found.bill_problems
+            for problem in found.problems
             if problem.severity == "warning"
             and (problem.field, problem.code, problem.message) == shown
         ),
@@ -275,10 +280,11 @@ def _confirm(port_request, field, code, message):
         user_name=g.user.name,
         confirmed_at=utcnow(),
     )
+    against = " against the bill" if warning in found.bill_problems else ""
     record_event(
         port_request,
         "confirmed",
-        f"Checked {_words(warning.field)} against the bill: {warning.message}",
+        f"Checked {_words(warning.field)}{against}: {warning.message}",
         user=g.user,
     )
     return True
@@ -296,7 +302,7 @@ def size_words(size):
 def _findings_context(found):
     return {
         "fix_url": _fix_url,
-        "field_label": _label,
+        "field_label": field_heading,
         "field_words": _words,
         "bill_error": _bill_errors(found),
     }
@@ -319,7 +325,7 @@ def _words(field):
     return BILL_LABELS.get(field) or label(field)
 
 
-def _label(field):
+def field_heading(field):
     """Return the field's name as a heading says it: "Account number"."""
     words = _words(field)
     for article in ("the ", "a "):

@@ -32,6 +32,7 @@ from portal.port_requests.blueprint import (
 )
 from portal.port_requests.drafts import NotADraft, changing, locked_draft
 from portal.port_requests.events import record_event
+from portal.port_requests.proof import field_heading as field_label
 from portal.port_requests.review import COMPLETE, STEP_TITLES
 from portal.port_requests.statuses import DESCRIPTIONS
 from portal.portability import REASONS
@@ -113,6 +114,7 @@ def show(request_id):
         step=None,
         step_titles=STEP_TITLES,
         step_url=step_url,
+        field_label=field_label,
         **numbers,
     )
 
