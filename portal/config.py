@@ -13,7 +13,8 @@ DEFAULTS = {
     # None means "generated once and kept in the instance folder"; see secret_key().
     "SECRET_KEY": None,
     "AUTO_MIGRATE": True,
-    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    # Two documents of MAX_DOCUMENT_BYTES (a fax port sends both at once) and the form around them.
+    "MAX_CONTENT_LENGTH": 24 * 1024 * 1024,
     # Database connections kept open per process, and how long a request waits for a free one.
     "DB_POOL_SIZE": 8,
     "DB_POOL_TIMEOUT": 10,

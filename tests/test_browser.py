@@ -182,7 +182,7 @@ def test_the_check_works_without_javascript(live_server, browser):
 
 def test_an_upload_over_the_limit_is_explained_in_place(live_server, phone, tmp_path):
     upload = tmp_path / "huge.csv"
-    upload.write_bytes(b"2127365000\n" * 1_600_000)  # 17.6 MB, over the 16 MB request limit
+    upload.write_bytes(b"2127365000\n" * 2_400_000)  # 26.4 MB, over the 24 MB request limit
     _sign_in(phone, live_server, OWNER_EMAIL)
     phone.goto(f"{live_server}/check/")
     phone.get_by_label("Or upload a CSV file").set_input_files(str(upload))

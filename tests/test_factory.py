@@ -14,7 +14,7 @@ def test_defaults_apply_without_environment_or_dict(database_url, tmp_path, monk
     monkeypatch.delenv("MAX_UPLOAD_MB", raising=False)
     app = create_app(make_config(database_url, tmp_path))
     assert app.config["SMTP_PORT"] == 25
-    assert app.config["MAX_CONTENT_LENGTH"] == 16 * 1024 * 1024
+    assert app.config["MAX_CONTENT_LENGTH"] == 24 * 1024 * 1024
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
 

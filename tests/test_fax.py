@@ -122,7 +122,7 @@ def test_the_form_says_fax_ports_take_1_2_weeks_through_carrier_relations(owner_
     assert '<label for="fax_proof">Proof of ownership</label>' in html
     assert '<label for="fax_loa">Your carrier&#39;s Letter of Authorization</label>' in html
     assert 'enctype="multipart/form-data"' in html
-    assert "Each file up to 10 MB, both together up to 16 MB." in text
+    assert "Each file up to 10 MB, both together up to 24 MB." in text
     assert "fax.css" in html
 
 
