@@ -62,7 +62,12 @@ _INERT_KEYS = frozenset(
 # JavaScript sits under an action's /JS, the document's /JavaScript names, a 3D model's
 # /OnInstantiate and inside an XFA form's XML (Acrobat runs all four; no bill is an XFA form).
 _SCRIPT_KEYS = frozenset({"/JS", "/JavaScript", "/OnInstantiate", "/XFA"})
-_RUNNING_ACTIONS = frozenset({"/JavaScript", "/Launch"})
+# Actions that run something, or reach out to another machine by themselves: a GoToR or
+# ImportData naming a \\host\share path makes Windows readers hand that host the user's NTLM
+# hash; SubmitForm sends the form's contents away. A /URI link waits for a click: it stays.
+_RUNNING_ACTIONS = frozenset(
+    {"/JavaScript", "/Launch", "/GoToR", "/GoToE", "/ImportData", "/SubmitForm"}
+)
 _ATTACHMENT_KEYS = frozenset({"/EmbeddedFiles", "/EmbeddedFile", "/EF"})
 
 # What a file's first bytes say it is: (bytes at offset 0, the media type if one we may accept,
@@ -537,8 +542,9 @@ def _check_pdf(reader, kind, damaged):
         )
     if found == "script":
         raise DocumentRefused(
-            "This PDF holds JavaScript or an action that starts a program, which PortDesk does "
-            "not accept. Print it to a new PDF (that leaves them out) and upload that."
+            "This PDF holds JavaScript or an action that starts a program or opens another file "
+            "or site by itself, which PortDesk does not accept. Print it to a new PDF (that "
+            "leaves them out) and upload that."
         )
     if found == "attachment":
         raise DocumentRefused(

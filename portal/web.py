@@ -190,7 +190,18 @@ def error_answer(error, detail=None):
     headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if detail is None and isinstance(error, Unreadable):
         detail = error.description
+    if detail is None and error.code == 413 and _takes_documents(request.endpoint):
+        most = current_app.config["MAX_DOCUMENT_BYTES"] // (1024 * 1024)
+        detail = (
+            f"A document can be at most {most} MB. Upload only the pages that show the account "
+            "details, or save a scan at a lower resolution, then try again."
+        )
     return _error_page(error.code, detail, headers=headers)
+
+
+def _takes_documents(endpoint):
+    """Say whether the page at this endpoint uploads documents (a bill, a fax port's papers)."""
+    return endpoint in ("port_requests.bill", "fax.new")
 
 
 def _error_page(code, detail=None, headers=None):

