@@ -811,7 +811,23 @@ def test_a_tampered_document_is_refused_with_a_clear_page_and_logged(
     text = text_of(response)
     assert "This document can't be opened" in text
     assert "no longer match the fingerprint taken when it was uploaded" in text
+    assert "upload the file again" in text
     assert any(f"damaged document {stored.id}" in record.getMessage() for record in caplog.records)
+
+
+def test_staff_meeting_a_tampered_document_are_told_to_ask_the_owner(app, staff_client, draft):
+    stored = store_bill(app, draft)
+    with app.app_context():
+        DocumentContent.update(content=b"not the bill").where(
+            DocumentContent.document == stored.id
+        ).execute()
+
+    response = staff_client.get(f"/port-requests/{draft}/documents/{stored.id}")
+
+    assert response.status_code == 409
+    text = text_of(response)
+    assert "ask the account's owner to upload it again" in text
+    assert "upload the file again" not in text
 
 
 # The review's cost

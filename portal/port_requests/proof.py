@@ -67,9 +67,13 @@ CHANGED = (
 )
 DAMAGED = (
     "This document's stored bytes no longer match the fingerprint taken when it was uploaded, so "
-    "PortDesk will not hand it out. Nothing was changed: upload the file again, and tell Carrier "
-    "Relations if it keeps happening."
+    "PortDesk will not hand it out. Nothing was changed: "
 )
+# What to do about it depends on who is asking: staff cannot upload, and are Carrier Relations.
+DAMAGED_NEXT = {
+    "owner": "upload the file again, and tell Carrier Relations if it keeps happening.",
+    "staff": "ask the account's owner to upload it again. This has been logged.",
+}
 
 
 class BillForm(FlaskForm):
@@ -376,7 +380,10 @@ def _send(stored, read, disposition):
             g.user.id,
         )
         html = render_template(
-            "errors/error.html", code=409, title="This document can't be opened", advice=DAMAGED
+            "errors/error.html",
+            code=409,
+            title="This document can't be opened",
+            advice=DAMAGED + DAMAGED_NEXT["staff" if g.user.is_staff else "owner"],
         )
         return make_response(html, 409)
     return send_document(stored, data, disposition)
