@@ -99,8 +99,9 @@ class UnreadableForm(Unreadable):
     """A form werkzeug cannot parse (a file name that is not UTF-8, a broken multipart body)."""
 
     description = (
-        "That form could not be read, so nothing in it was used: a file name or a field is not "
-        "in UTF-8. Rename the file using plain letters and digits, and send it again."
+        "That form could not be read, so nothing in it was used: it was cut off on the way, or "
+        "a file name or a field is not in UTF-8. Send it again; if it fails again, rename the "
+        "file using plain letters and digits."
     )
 
 
