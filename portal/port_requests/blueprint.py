@@ -7,7 +7,18 @@ loads the request with `get_request_or_404`, reads it with `review_of`, and rend
 `port_requests/step.html` with `render_step`.
 """
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from portal.models import PortRequest, utcnow
 from portal.port_requests.review import STEP_TITLES, review
@@ -60,14 +71,23 @@ def review_of(port_request):
 
 
 def draft_or_redirect(port_request):
-    """Return None for a draft; else a redirect to the request's page saying it cannot change."""
+    """Return None for a draft; else go to the request's page, saying it can no longer change.
+
+    For htmx, a 204 with HX-Redirect: htmx would follow a redirect and swap the whole page into
+    the region it meant to update.
+    """
     if port_request.status == "draft":
         return None
     flash(
         f"This request is {port_request.status.replace('_', ' ')}: it can no longer be changed.",
         "error",
     )
-    return redirect(url_for("port_requests.show", request_id=port_request.id))
+    location = url_for("port_requests.show", request_id=port_request.id)
+    if request.htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = location
+        return response
+    return redirect(location)
 
 
 def step_url(port_request, step):

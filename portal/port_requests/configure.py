@@ -68,7 +68,7 @@ class RerouteForm(FlaskForm):
 def numbers(request_id):
     port_request = get_request_or_404(request_id)
     if port_request.status != "draft":
-        return _left_draft(port_request)
+        return draft_or_redirect(port_request)
     found = review_of(port_request)
     page, reroute = _page_number(request.args.get("page")), request.args.get("reroute")
     if wants_fragment():
@@ -84,7 +84,7 @@ def numbers(request_id):
 def numbers_check(request_id):
     port_request = get_request_or_404(request_id)
     if port_request.status != "draft":
-        return _left_draft(port_request)
+        return draft_or_redirect(port_request)
     form = CheckForm()
     typing = request.htmx.trigger == form.numbers.id if request.htmx else False
     again = "reason" in request.form
@@ -102,7 +102,7 @@ def numbers_check(request_id):
 def numbers_add(request_id):
     port_request = get_request_or_404(request_id)
     if port_request.status != "draft":
-        return _left_draft(port_request)
+        return draft_or_redirect(port_request)
     form = CheckForm()
     chose_file = bool(form.csv_file.data and form.csv_file.data.filename)
     # What the results on the page came from: a kept file until it is removed, else the box.
@@ -118,7 +118,7 @@ def numbers_add(request_id):
     except configuration.CannotAdd as error:
         form.numbers.errors, report = [str(error)], None
     except NotADraft as error:
-        return _left_draft(error.port_request)
+        return draft_or_redirect(error.port_request)
     if report is None:
         return _add_refused(port_request, form)
     found = review_of(port_request)
@@ -194,7 +194,7 @@ def _change(request_id, page, change, *, anchor=None):
             if outcome.event:
                 record_save(port_request, "changed", outcome.event, user=g.user)
     except NotADraft as error:
-        return _left_draft(error.port_request)
+        return draft_or_redirect(error.port_request)
     _tell(outcome)
     return _changed(port_request, page, anchor=anchor)
 
@@ -226,16 +226,6 @@ def _locked(request_id):
     if port_request is None:
         abort(404)
     return port_request
-
-
-def _left_draft(port_request):
-    """Say the request can no longer change and go to its page (htmx: as a whole page)."""
-    response = draft_or_redirect(port_request)
-    if request.htmx:
-        answer = make_response("", 204)
-        answer.headers["HX-Redirect"] = response.location
-        return answer
-    return response
 
 
 def _changed(port_request, page, *, anchor=None, found=None, add_form=None):

@@ -165,7 +165,7 @@ def store_document(port_request, kind, data, filename, *, user=None, actor=None,
 @role_required("owner")
 def bill(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := _left_draft(port_request):
+    if refused := draft_or_redirect(port_request):
         return refused
     form = BillForm()
     if form.validate_on_submit():
@@ -227,7 +227,7 @@ def _page(port_request, form, status=200):
 @role_required("owner")
 def confirm_warning(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := _left_draft(port_request):
+    if refused := draft_or_redirect(port_request):
         return refused
     form = ConfirmForm()
     if not form.validate_on_submit():
@@ -237,7 +237,7 @@ def confirm_warning(request_id):
             port_request = locked_draft(g.user.account, request_id) or abort(404)
             confirmed = _confirm(port_request, form.field.data, form.code.data, form.message.data)
     except NotADraft as error:
-        return _left_draft(error.port_request)
+        return draft_or_redirect(error.port_request)
     words = CHANGED
     if confirmed:
         against = "" if form.back.data == "request" else " against the bill"
@@ -397,14 +397,4 @@ def send_document(stored, data, disposition):
     response.headers["Content-Disposition"] = f'{disposition}; filename="{name}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _left_draft(port_request):
-    response = draft_or_redirect(port_request)
-    if response is not None and wants_fragment():
-        # htmx would follow the redirect and swap nothing: have it load the request's page.
-        location = response.location
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = location
     return response

@@ -14,7 +14,6 @@ from flask import (
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     render_template,
     request,
@@ -83,7 +82,7 @@ def _step(step, request_id):
     """Show a step of a draft, or save it: PRG for a full page, the problem slots for htmx."""
     port_request = get_request_or_404(request_id)
     if port_request.status != "draft":
-        return _left_draft(port_request)
+        return draft_or_redirect(port_request)
     if request.method == "GET":
         form = FORMS[step].from_fields(port_request.fields)
         return _page(step, form, review_of(port_request), request.args.get("review") == "1")
@@ -94,7 +93,7 @@ def _step(step, request_id):
     try:
         port_request = _save(step, request_id, form.fields(), form.shown_fields())
     except NotADraft as error:
-        return _left_draft(error.port_request)
+        return draft_or_redirect(error.port_request)
     found = review_of(port_request)
     if wants_fragment():
         return _answer(step, form, found, reviewing)
@@ -127,16 +126,6 @@ def _save(step, request_id, posted, shown):
             merge_fields(port_request, changes)
             record_save(port_request, "saved", SAVED[step], user=g.user)
     return port_request
-
-
-def _left_draft(port_request):
-    response = draft_or_redirect(port_request)
-    if wants_fragment():
-        # htmx would follow the redirect and swap nothing: have it load the request's page.
-        location = response.location
-        response = make_response("", 204)
-        response.headers["HX-Redirect"] = location
-    return response
 
 
 def _page(step, form, found, reviewing, read_errors=None, status=200):
