@@ -25,7 +25,8 @@ from portal.models import (
 )
 from portal.port_requests import agreements
 from portal.port_requests.drafts import store_numbers
-from portal.port_requests.review import STEP_TITLES, review, step_of
+from portal.port_requests.review import STEP_TITLES, review
+from portal.port_requests.rules import step_of
 from tests import test_browser
 from tests.conftest import OTHER_OWNER_EMAIL, OWNER_EMAIL, login, without_csrf
 from tests.test_api import bearer, issue_key

@@ -43,7 +43,7 @@ from portal.port_requests.blueprint import (
 from portal.port_requests.drafts import NotADraft, changing, locked_draft
 from portal.port_requests.events import record_event
 from portal.port_requests.fields import label
-from portal.port_requests.review import step_of
+from portal.port_requests.rules import step_of
 from portal.web import CONTENT_SECURITY_POLICY, wants_fragment
 
 KIND_NAMES = {"bill": "the bill", "signed_loa": "the signed LOA"}

@@ -21,9 +21,9 @@ from portal.models import (
     TrackingSource,
     WarningConfirmation,
 )
-from portal.port_requests import agreements, bill, rules
+from portal.port_requests import agreements, bill
 from portal.port_requests.fields import NUMBER_FIELDS, fold
-from portal.port_requests.rules import problems
+from portal.port_requests.rules import problems, step_of
 from portal.portability import check_portability, numbered
 
 # Every step of the wizard, in order, with its title. The bill comes before the LOA: fixing a
@@ -124,13 +124,6 @@ def review(port_request, *, today, lead_business_days):
         bill_problems=[problem for problem in from_bill if _key(problem) not in confirmations],
         confirmed=confirmed,
     )
-
-
-def step_of(field):
-    """Return the wizard step a field path belongs to: the bill's own paths are its step's."""
-    if field.split(".")[0] == "bill":
-        return "bill"
-    return rules.step_of(field)
 
 
 def _confirmations(port_request):

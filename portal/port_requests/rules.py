@@ -65,6 +65,9 @@ STEPS = {
         "requested_date",
     ),
     "numbers": ("numbers",),
+    # The bill is a document, not a field the rules read: its problems (`bill`,
+    # `bill.statement_date`) come from `bill.bill_problems`, named on this step's paths.
+    "bill": ("bill",),
 }
 _STEP_OF = {field: step for step, fields in STEPS.items() for field in fields}
 
@@ -75,7 +78,7 @@ MAX_EMAIL = 254
 
 
 def step_of(field):
-    """Return the wizard step ("general", "details", "numbers") a field path belongs to."""
+    """Return the wizard step ("general", "details", "numbers", "bill") a field path belongs to."""
     top = field.split(".")[0].split("[")[0]
     return _STEP_OF.get(top, "details")
 
