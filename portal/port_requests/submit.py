@@ -1,0 +1,1 @@
+"""The Submit step and cancelling a submitted request."""
