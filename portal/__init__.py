@@ -14,6 +14,7 @@ def create_app(config=None):
     # Imported here so that `import portal.numbers` (a script, a test of the rules) loads no Flask.
     from flask import Flask
 
+    import signing
     from portal import (
         accounts,
         api,
@@ -22,7 +23,10 @@ def create_app(config=None):
         cli,
         document_api,  # noqa: F401  (its routes join api.bp)
         fax,
+        mail,
+        outbox,
         pages,
+        password_reset,
         queue,
         request_api,  # noqa: F401  (its routes join api.bp)
         schema,
@@ -31,7 +35,15 @@ def create_app(config=None):
     )
     from portal.extensions import csrf, htmx
     from portal.port_requests import blueprint as port_requests
-    from portal.port_requests import configure, proof, views, wizard  # noqa: F401  (routes join the bp)
+    from portal.port_requests import (  # noqa: F401  (their routes join the bp)
+        configure,
+        loa_step,
+        proof,
+        submit,
+        views,
+        wizard,
+    )
+    from portal.port_requests.signatures import PortalHooks
 
     config = dict(config or {})
     environment = settings.from_environment()
@@ -87,9 +99,14 @@ def create_app(config=None):
         fax.bp,
         accounts.bp,
         user_settings.bp,
+        outbox.bp,
+        password_reset.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)
+    # The signer's pages (/sign/<token>) and the `flask signing` commands.
+    signing.init_app(app, PortalHooks())
+    mail.init_app(app)
     htmx.init_app(app)
     web.init_app(app)
     csrf.init_app(app)

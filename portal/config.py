@@ -28,6 +28,16 @@ DEFAULTS = {
     "SMTP_SSL": False,
     "SMTP_TIMEOUT": 10,
     "MAIL_FROM": "PortDesk <portdesk@localhost>",
+    # Send each email right after the transaction that queued it commits (in a thread of the
+    # worker); `flask outbox send` from cron delivers whatever that missed. Off in most tests.
+    "OUTBOX_SEND_AFTER_COMMIT": True,
+    # Where links in emails point: the portal's public address (None: the address the request
+    # that queued the email came to).
+    "PUBLIC_URL": None,
+    # How long a signing link works, in days.
+    "SIGNING_LINK_DAYS": 7,
+    # The carrier the LOA names as the customer's agent: the platform's own.
+    "PORTING_CARRIER": "PortDesk Communications, Inc.",
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "PASSWORD_HASH_METHOD": "scrypt",
@@ -101,6 +111,10 @@ ENVIRONMENT = {
     "SMTP_SSL": ("SMTP_SSL", _switch),
     "SMTP_TIMEOUT": ("SMTP_TIMEOUT", _at_least_one),
     "MAIL_FROM": ("MAIL_FROM", _text),
+    "OUTBOX_SEND_AFTER_COMMIT": ("OUTBOX_SEND_AFTER_COMMIT", _switch),
+    "PUBLIC_URL": ("PUBLIC_URL", _text),
+    "SIGNING_LINK_DAYS": ("SIGNING_LINK_DAYS", _at_least_one),
+    "PORTING_CARRIER": ("PORTING_CARRIER", _text),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _switch),
     "PORT_LEAD_BUSINESS_DAYS": ("PORT_LEAD_BUSINESS_DAYS", _whole_number),
     "MAX_DOCUMENT_MB": ("MAX_DOCUMENT_BYTES", _megabytes),

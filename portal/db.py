@@ -13,8 +13,19 @@ from playhouse.db_url import connect, parse
 from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase
 
 from portal.config import ConfigError
+from signing import database as signing_database
 
-db = DatabaseProxy()
+
+class _Database(DatabaseProxy):
+    """The app's database proxy, which binds the signing tables to the same database: a
+    signature and what the portal keeps of it are then one transaction."""
+
+    def initialize(self, obj):
+        super().initialize(obj)
+        signing_database.initialize(obj)
+
+
+db = _Database()
 
 SQLITE_PRAGMAS = {
     # First, so that even switching to WAL waits for another worker's lock rather than fail.

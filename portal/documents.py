@@ -162,6 +162,7 @@ def store(
     fax_ticket=None,
     statement_date=None,
     signed_date=None,
+    loa_digest=None,
     actor=None,
 ):
     """Inspect the upload and keep it as the current document of its kind; return the Document.
@@ -199,6 +200,7 @@ def store(
             text=inspected.text,
             statement_date=statement_date,
             signed_date=signed_date,
+            loa_digest=loa_digest,
             uploaded_by=user,
             uploaded_by_name=(actor or (user.name if user is not None else "PortDesk"))[:300],
             uploaded_at=now,

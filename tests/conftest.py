@@ -4,8 +4,12 @@ The suite runs on SQLite by default (a fresh file per test). With DATABASE_URL s
 PostgreSQL server it runs there: one schema for the session, emptied after every test.
 """
 
+import email
+import email.policy
 import os
 import re
+import socket
+import time
 import uuid
 from urllib.parse import quote
 
@@ -120,6 +124,8 @@ def make_config(database_url, instance_path, **overrides):
         "WTF_CSRF_ENABLED": False,
         # scrypt is right for production and needlessly slow for hundreds of test logins.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        # Emails stay in the outbox unless a test sends them (to its `smtp_server`).
+        "OUTBOX_SEND_AFTER_COMMIT": False,
     }
     config.update(overrides)
     return config
@@ -212,3 +218,48 @@ def without_csrf(page):
     if isinstance(page, bytes):
         page = page.decode()
     return _CSRF_TOKEN.sub(r"\1…", page)
+
+
+class Inbox:
+    """What a loopback SMTP server received: each message parsed, with its envelope."""
+
+    def __init__(self):
+        self.host = "127.0.0.1"
+        self.port = None
+        self.messages = []  # email.message.EmailMessage, in the order received
+        self.envelopes = []  # (mail_from, [rcpt_to, ...])
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        )
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 Message accepted for delivery"
+
+    def wait_for(self, count, timeout=10):
+        """Return the messages once `count` have arrived; fail the test after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.messages)} emails arrived, not {count}")
+            time.sleep(0.02)
+        return self.messages
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives: `Inbox`."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    inbox.port = free_port()
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    yield inbox
+    controller.stop()

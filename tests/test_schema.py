@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "login_throttle",
     "number_claim",
     "number_upload",
+    "outbox_email",
     "port_number",
     "port_request",
     "receiving_number",
@@ -26,6 +27,8 @@ EXPECTED_TABLES = {
     "request_event",
     "routing_target",
     "schema_migration",
+    "signing_envelope",
+    "signing_event",
     "tracking_number",
     "tracking_source",
     "users",
@@ -58,6 +61,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0005_port_requests", None),
         ("0006_request_history", None),
         ("0007_documents", None),
+        ("0008_signing_and_outbox", None),
     ]
     database.close()
 
@@ -115,6 +119,7 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
             "0005_port_requests",
             "0006_request_history",
             "0007_documents",
+            "0008_signing_and_outbox",
         ]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES

@@ -1,7 +1,8 @@
 """The tables, by area: accounts (and their users, sign-in throttling, API keys), the platform's
 inventory, numbers on their way in (claims and uploads), port requests with their numbers, and
 their history (the timeline, agreements accepted, receiving-number re-routes, warnings
-confirmed), and documents (uploads kept by content and hash) with fax port tickets.
+confirmed), documents (uploads kept by content and hash) with fax port tickets, and the
+email outbox. The signing tables are `signing.models`' own.
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -31,6 +32,7 @@ from portal.models.history import (
 )
 from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumber, TrackingSource
 from portal.models.numbers import NumberClaim, NumberUpload
+from portal.models.outbox import OUTBOX_STATUSES, OutboxEmail
 from portal.models.requests import STATUSES, PortNumber, PortRequest
 
 TABLES = [
@@ -53,6 +55,7 @@ TABLES = [
     FaxTicket,
     Document,
     DocumentContent,
+    OutboxEmail,
 ]
 
 __all__ = [
@@ -73,6 +76,8 @@ __all__ = [
     "NulFreeCharField",
     "NumberClaim",
     "NumberUpload",
+    "OUTBOX_STATUSES",
+    "OutboxEmail",
     "PortNumber",
     "PortRequest",
     "ReceivingNumber",

@@ -66,6 +66,8 @@ class Document(BaseModel):
     text = TextField(null=True)
     statement_date = DateField(null=True)  # a bill's
     signed_date = DateField(null=True)  # a signed LOA's
+    # A signed LOA's: the digest of the request's LOA data it was signed for (loa.digest).
+    loa_digest = NulFreeCharField(max_length=64, null=True)
     uploaded_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     uploaded_by_name = NulFreeCharField(max_length=300)
     uploaded_at = DateTimeField(default=utcnow)

@@ -21,13 +21,14 @@ from portal.models import (
     TrackingSource,
     WarningConfirmation,
 )
-from portal.port_requests import agreements, bill
+from portal.port_requests import agreements, bill, loa
 from portal.port_requests.fields import NUMBER_FIELDS, fold
 from portal.port_requests.rules import problems, step_of
 from portal.portability import check_portability, numbered
+from signing import SigningEnvelope
 
 # Every step of the wizard, in order, with its title. The bill comes before the LOA: fixing a
-# field the bill disagrees with would void a signed LOA. The last two open in later releases.
+# field the bill disagrees with would void a signed LOA.
 STEP_TITLES = {
     "general": "General",
     "details": "Details",
@@ -37,8 +38,7 @@ STEP_TITLES = {
     "loa": "Letter of Authorization",
     "submit": "Submit",
 }
-LOCKED_STEPS = ("loa", "submit")
-COMPLETE, INCOMPLETE, LOCKED = "complete", "incomplete", "locked"
+COMPLETE, INCOMPLETE = "complete", "incomplete"
 
 
 @dataclass
@@ -50,12 +50,21 @@ class Review:
     rows: list  # PortNumber rows, in order
     checked: list  # portability Results, one per row
     problems: list  # every problem but the warnings the owner confirmed
-    steps: dict  # step -> COMPLETE, INCOMPLETE or LOCKED, in STEP_TITLES order
+    steps: dict  # step -> COMPLETE or INCOMPLETE, in STEP_TITLES order
     inventory: dict = field(repr=False)
     reroutes: list = field(default_factory=list)  # ReceivingReroute rows
     bill: object = None  # the current bill (a Document without its bytes), or None
     bill_problems: list = field(default_factory=list)  # the bill's, in `problems` too
     confirmed: list = field(default_factory=list)  # (Problem, WarningConfirmation)
+    loa: object = None  # the current signed LOA (a Document without its bytes), or None
+    loa_digest: str = ""  # the digest of the LOA's data as the request stands
+    envelope: object = None  # the newest signing envelope of the request's LOA, or None
+    loa_problems: list = field(default_factory=list)  # the LOA's, in `problems` too
+
+    @property
+    def submittable(self):
+        """Say whether the request may be submitted: a draft with no problem left open."""
+        return self.port_request.status == "draft" and not self.problems
 
     @property
     def as_request(self):
@@ -66,11 +75,8 @@ class Review:
         return [problem for problem in self.problems if step_of(problem.field) == step]
 
     def first_incomplete(self):
-        """Return the first step to work on: the first not complete and not locked."""
-        for step, state in self.steps.items():
-            if state == INCOMPLETE:
-                return step
-        return next(step for step, state in self.steps.items() if state == LOCKED)
+        """Return the first step to work on: the first not complete, else Submit."""
+        return next((step for step, state in self.steps.items() if state == INCOMPLETE), "submit")
 
 
 def review(port_request, *, today, lead_business_days):
@@ -97,16 +103,21 @@ def review(port_request, *, today, lead_business_days):
     )
     current_bill = documents.current(port_request, "bill")
     from_bill = bill.bill_problems(current_bill, fields, today=today)
+    loa_data = loa.loa_data(fields, rows, request_id=port_request.id, account_name=account.name)
+    loa_digest = loa.digest(loa_data)
+    signed_loa = documents.current(port_request, "signed_loa")
+    envelope = SigningEnvelope.latest(loa.reference(port_request.id))
+    from_loa = loa.loa_problems(signed_loa, envelope, loa_digest, today=today)
     confirmations = _confirmations(port_request)
-    everything = found + from_bill
+    everything = found + from_bill + from_loa
     confirmed = [(p, confirmations[_key(p)]) for p in everything if _key(p) in confirmations]
     found = [p for p in everything if _key(p) not in confirmations]
     blocked = {step_of(problem.field) for problem in found if problem.severity == "error"}
     accepted = agreements.all_accepted(agreements.accepted(port_request))
     steps = {}
     for step in STEP_TITLES:
-        if step in LOCKED_STEPS:
-            steps[step] = LOCKED
+        if step == "submit":
+            steps[step] = INCOMPLETE if port_request.status == "draft" else COMPLETE
         elif step == "agreements":
             steps[step] = COMPLETE if accepted else INCOMPLETE
         else:
@@ -123,6 +134,10 @@ def review(port_request, *, today, lead_business_days):
         bill=current_bill,
         bill_problems=[problem for problem in from_bill if _key(problem) not in confirmations],
         confirmed=confirmed,
+        loa=signed_loa,
+        loa_digest=loa_digest,
+        envelope=envelope,
+        loa_problems=[problem for problem in from_loa if _key(problem) not in confirmations],
     )
 
 

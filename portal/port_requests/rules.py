@@ -68,6 +68,8 @@ STEPS = {
     # The bill is a document, not a field the rules read: its problems (`bill`,
     # `bill.statement_date`) come from `bill.bill_problems`, named on this step's paths.
     "bill": ("bill",),
+    # The LOA too: its problems (`loa`) come from `loa.loa_problems`.
+    "loa": ("loa",),
 }
 _STEP_OF = {field: step for step, fields in STEPS.items() for field in fields}
 
