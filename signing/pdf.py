@@ -78,7 +78,11 @@ class Document(FPDF):
         self.set_font(SANS, size=8)
         self.set_text_color(90)
         width = self.w - self.l_margin - self.r_margin
-        self.cell(width * 0.75, 10, drawable(self, self.footer_text), align="L")
+        text = drawable(self, self.footer_text)
+        # One line, whatever the names in it: cut short with an ellipsis.
+        while len(text) > 1 and self.get_string_width(text) > width * 0.75 - 4:
+            text = text[:-2] + "…"
+        self.cell(width * 0.75, 10, text, align="L")
         self.cell(width * 0.25, 10, f"Page {self.page_no()} of {{nb}}", align="R")
         self.set_text_color(0)
 
