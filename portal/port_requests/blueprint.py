@@ -27,13 +27,14 @@ bp = Blueprint("port_requests", __name__, url_prefix="/port-requests")
 
 # The largest id a URL may name: the id columns are 32-bit integers on PostgreSQL.
 MAX_ID = 2**31 - 1
-# The steps with a page of their own, by endpoint; the others are locked in this release.
+# Each step's page, by endpoint.
 STEP_ENDPOINTS = {
     "general": "port_requests.general",
     "details": "port_requests.details",
     "numbers": "port_requests.numbers",
     "agreements": "port_requests.agreements",
     "bill": "port_requests.bill",
+    "submit": "port_requests.submit",
 }
 
 
@@ -91,7 +92,7 @@ def draft_or_redirect(port_request):
 
 
 def step_url(port_request, step):
-    """Return the URL of a step's page, or None for a step locked in this release."""
+    """Return the URL of a step's page, or None for a step without one."""
     endpoint = STEP_ENDPOINTS.get(step)
     return url_for(endpoint, request_id=port_request.id) if endpoint else None
 

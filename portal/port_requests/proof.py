@@ -94,7 +94,8 @@ class ConfirmForm(FlaskForm):
     field = HiddenField()
     code = HiddenField()
     message = HiddenField()
-    # Where the owner confirmed it: "request" (the request's page), else the bill step.
+    # Where the owner confirmed it: "request" (the request's page), "submit" (the Submit step),
+    # else the bill step.
     back = HiddenField()
 
 
@@ -240,7 +241,7 @@ def confirm_warning(request_id):
         return draft_or_redirect(error.port_request)
     words = CHANGED
     if confirmed:
-        against = "" if form.back.data == "request" else " against the bill"
+        against = "" if form.back.data in ("request", "submit") else " against the bill"
         words = f"Confirmed: you checked {_words(form.field.data)}{against}."
     if wants_fragment():
         found = review_of(port_request)
@@ -255,6 +256,8 @@ def confirm_warning(request_id):
     flash(words, "success" if confirmed else "warning")
     if form.back.data == "request":
         return redirect(url_for("port_requests.show", request_id=request_id) + "#to-check")
+    if form.back.data == "submit":
+        return redirect(url_for("port_requests.submit", request_id=request_id) + "#to-check")
     return redirect(url_for("port_requests.bill", request_id=request_id) + "#bill-findings")
 
 

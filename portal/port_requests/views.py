@@ -32,8 +32,9 @@ from portal.port_requests.blueprint import (
 )
 from portal.port_requests.drafts import NotADraft, changing, locked_draft
 from portal.port_requests.events import record_event
+from portal.port_requests.operations import can_cancel
 from portal.port_requests.proof import field_heading as field_label
-from portal.port_requests.review import COMPLETE, STEP_TITLES
+from portal.port_requests.review import STEP_TITLES
 from portal.port_requests.statuses import DESCRIPTIONS
 from portal.portability import REASONS
 from portal.web import wants_fragment
@@ -109,7 +110,7 @@ def show(request_id):
         status=DESCRIPTIONS[found.port_request.status],
         first_incomplete=first,
         continue_url=step_url(found.port_request, first),
-        complete=[title for key, title in STEP_TITLES.items() if found.steps[key] == COMPLETE],
+        can_cancel=can_cancel(found.port_request.status),
         events=list(RequestEvent.of_request(found.port_request)),
         step=None,
         step_titles=STEP_TITLES,
