@@ -11,6 +11,7 @@ transaction: a signature is kept whole or not at all.
 import datetime
 import hashlib
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -201,8 +202,7 @@ def for_link(envelope_id, generation, hooks, *, now=None):
 
 def opened(envelope_id, generation, by, hooks):
     """Record that the signer has the page in front of them (once per link); return the envelope."""
-    with writing():
-        envelope = _live(envelope_id, generation, by, hooks)
+    with _live(envelope_id, generation, by, hooks) as envelope:
         if envelope.status == "sent":
             record(envelope, "opened", by)
             envelope.status = "opened"
@@ -219,8 +219,7 @@ def sign(envelope_id, generation, *, signature, consented, by, hooks, signed_on=
     if not consented:
         raise SignatureRefused("Tick the box to agree to sign electronically before you sign.")
     signature = _checked(signature)
-    with writing():
-        envelope = _live(envelope_id, generation, by, hooks)
+    with _live(envelope_id, generation, by, hooks) as envelope:
         now = utcnow()
         record(
             envelope,
@@ -231,7 +230,7 @@ def sign(envelope_id, generation, *, signature, consented, by, hooks, signed_on=
             consent_sha256=consent.CONSENT_SHA256,
         )
         stamped = pdf.stamp(
-            envelope.document,
+            bytes(envelope.document),  # PostgreSQL hands a blob back as a memoryview
             json.loads(envelope.boxes),
             signature=signature,
             signer_name=envelope.signer_name,
@@ -261,8 +260,7 @@ def decline(envelope_id, generation, *, reason, by, hooks):
     reason = _clean(reason or "", MAX_REASON).strip()
     if not reason:
         raise SignatureRefused("Say why you decline, so the requester knows what to fix.")
-    with writing():
-        envelope = _live(envelope_id, generation, by, hooks)
+    with _live(envelope_id, generation, by, hooks) as envelope:
         envelope.decline_reason = reason
         _close(envelope, "declined", "declined", by, utcnow(), reason=reason)
         hooks.declined(envelope)
@@ -276,10 +274,12 @@ def request_new_link(envelope_id, generation, by, hooks):
     """
     with writing():
         envelope = locked(envelope_id)
-        if envelope is None or envelope.generation != generation:
-            raise NotSignable("replaced" if envelope else "missing", envelope)
+        if envelope is None:
+            raise NotSignable("missing")
         if envelope.status in FINAL:
             raise NotSignable(envelope.status, envelope)
+        if envelope.generation != generation:
+            raise NotSignable("replaced", envelope)
         asked = SigningEvent.select().where(
             (SigningEvent.envelope == envelope)
             & (SigningEvent.kind == "new_link_requested")
@@ -430,29 +430,35 @@ def verify(envelope, signed_pdf=None):
 _HASHED = ("seq", "kind", "at", "actor", "ip", "user_agent", "detail", "previous_hash")
 
 
+@contextmanager
 def _live(envelope_id, generation, by, hooks):
-    """Inside `writing()`: the envelope, locked, that this link may act on."""
-    envelope = locked(envelope_id)
-    now = utcnow()
-    try:
-        _check(envelope, generation, hooks, now)
-    except NotSignable as refused:
-        if refused.reason == "void" and envelope.status not in FINAL:
+    """A write transaction on the envelope, locked, that this link may act on.
+
+    A document no longer wanted is made void, and that is kept: NotSignable("void") is raised
+    once the transaction that voided it has committed.
+    """
+    with writing():
+        envelope = locked(envelope_id)
+        try:
+            _check(envelope, generation, hooks, utcnow())
+        except NotSignable as refused:
+            if refused.reason != "void":
+                raise
             void(envelope, by)
-            raise NotSignable("void", envelope) from None
-        raise
-    return envelope
+        else:
+            yield envelope
+            return
+    raise NotSignable("void", envelope)
 
 
 def _check(envelope, generation, hooks, now):
     if envelope is None:
         raise NotSignable("missing")
-    if envelope.status in ("signed", "declined"):
+    # Before the generation: closing an envelope raises it too, and its links then say why.
+    if envelope.status in FINAL:
         raise NotSignable(envelope.status, envelope)
     if envelope.generation != generation:
         raise NotSignable("replaced", envelope)
-    if envelope.status in FINAL:
-        raise NotSignable(envelope.status, envelope)
     if envelope.expired(now):
         raise NotSignable("expired", envelope)
     if not hooks.is_current(envelope):
