@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
-from portal import schema
+from portal import mail, schema
 from portal.auth import MIN_PASSWORD_LENGTH
 from portal.db import db
 from portal.demo import DEMO_PASSWORD, seed_demo
@@ -21,6 +21,7 @@ db_cli = AppGroup("db", help="The database schema.")
 inventory_cli = AppGroup("inventory", help="The platform's objects: accounts and their numbers.")
 user_cli = AppGroup("user", help="People who sign in.")
 api_key_cli = AppGroup("api-key", help="Keys for the JSON API.")
+outbox_cli = AppGroup("outbox", help="Email on its way out.")
 
 
 @db_cli.command("upgrade")
@@ -181,8 +182,33 @@ def api_key_create(account_id, name):
     click.echo("Store it now: PortDesk keeps only a hash of it and cannot show it again.")
 
 
+@outbox_cli.command("send")
+@click.option(
+    "--limit",
+    default=500,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Send at most this many.",
+)
+def outbox_send(limit):
+    """Send the emails that are due (for cron; several at once never send one twice)."""
+    sent, failed = mail.deliver_due(limit=limit)
+    waiting, given_up = mail.counts()
+    click.echo(f"sent {sent}, still queued {waiting}, failed {given_up}")
+    if failed:
+        click.echo(f"{failed} could not be sent this time; the Outbox page shows why.", err=True)
+
+
 def init_app(app):
     """Register the commands on the app's `flask` CLI."""
-    commands = (db_cli, inventory_cli, user_cli, api_key_cli, uploads_cli, seed_demo_command)
+    commands = (
+        db_cli,
+        inventory_cli,
+        user_cli,
+        api_key_cli,
+        outbox_cli,
+        uploads_cli,
+        seed_demo_command,
+    )
     for command in commands:
         app.cli.add_command(command)
