@@ -1,0 +1,437 @@
+"""The PDF side of a signature: the drawing's checks, the stamp, the merge and the certificate."""
+
+import datetime
+import hashlib
+import io
+import logging
+import random
+import struct
+import zlib
+
+import pytest
+from PIL import Image, ImageDraw
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, NameObject
+
+from signing import certificate, pdf
+from signing.envelopes import Signature
+
+SIGNED_ON = datetime.date(2026, 11, 27)
+BOXES = {
+    "signature": {"page": 1, "x": 72, "y": 500, "width": 200, "height": 40},
+    "date": {"page": 1, "x": 350, "y": 520, "width": 120, "height": 18},
+}
+
+
+def png(size=(300, 100), *, mode="RGBA", background=(255, 255, 255, 0), ink=(0, 0, 0, 255)):
+    """Return a PNG of a stroke across the canvas (or of nothing when ink is None)."""
+    image = Image.new(mode, size, background)
+    if ink is not None:
+        width, height = size
+        ImageDraw.Draw(image).line(
+            [
+                (width // 10, height * 8 // 10),
+                (width // 2, height // 5),
+                (width * 9 // 10, height // 2),
+            ],
+            fill=ink,
+            width=max(1, min(size) // 20),
+        )
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def _chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _declared(width, height, pixels=b""):
+    """Return a PNG whose header declares a size, with whatever pixel data is given."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return (
+        pdf.PNG_SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(pixels))
+        + _chunk(b"IEND", b"")
+    )
+
+
+def _jpeg():
+    out = io.BytesIO()
+    Image.new("RGB", (300, 100), (0, 0, 0)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _noise():
+    # Random pixels do not compress: about 720 KB.
+    data = random.Random(7).randbytes(600 * 300 * 4)
+    out = io.BytesIO()
+    Image.frombytes("RGBA", (600, 300), data).save(out, "PNG")
+    return out.getvalue()
+
+
+def _text_bomb():
+    # A text chunk that inflates to 50 MB inside a small drawing.
+    good = png()
+    bomb = _chunk(b"zTXt", b"Comment\x00\x00" + zlib.compress(b"\x00" * 50_000_000, 9))
+    return good[:33] + bomb + good[33:]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"hello, I am a signature", "did not arrive as a drawing"),
+        (_jpeg(), "did not arrive as a drawing"),  # a JPEG, whatever its name says
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "did not arrive as a drawing"),
+        (png((1, 1)), "only 1 x 1 pixels"),
+        (png((19, 40)), "only 19 x 40 pixels"),
+        (png((40, 9)), "only 40 x 9 pixels"),
+        (png((4001, 100)), "4,001 x 100 pixels, more than the 4,000 x 2,000"),
+        (png((100, 2001)), "100 x 2,001 pixels"),
+        (_declared(100_000, 100_000), "100,000 x 100,000 pixels"),  # a bomb: 40 GB of pixels
+        (_text_bomb(), "damaged"),
+        (_noise(), "more than the 512 KB"),
+        (png(ink=None), "blank"),  # transparent
+        (png(background=(255, 255, 255, 255), ink=None), "blank"),  # white
+        (png(mode="RGB", background=(255, 255, 255), ink=None), "blank"),
+        (png(background=(255, 255, 255, 255), ink=(250, 250, 250, 255)), "blank"),  # no ink
+        (png(ink=(0, 0, 0, 10)), "blank"),  # ink too faint to see
+        (png()[:-40], "damaged"),  # cut short
+        (png()[:60] + b"\x00" * 20 + png()[80:], "damaged"),
+    ],
+)
+def test_a_drawing_that_cannot_sign_is_refused_with_what_to_do(data, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        pdf.check_drawing(data)
+    assert "draw your signature again, or type your name" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        png(),  # the pad's: ink on a transparent canvas
+        png(mode="RGB", background=(255, 255, 255), ink=(0, 0, 60)),
+        png(mode="L", background=255, ink=0),
+        png((20, 10)),
+        png((4000, 2000)),
+    ],
+)
+def test_a_drawing_with_ink_is_accepted(data):
+    pdf.check_drawing(data)
+
+
+def document(pages=3):
+    """Return a PDF of `pages` pages, each saying its number."""
+    doc = pdf.new_pdf(title="Test document")
+    for number in range(pages):
+        doc.add_page()
+        doc.set_font(pdf.SANS, size=12)
+        doc.text(72, 72, f"This is page {number + 1}")
+    return bytes(doc.output())
+
+
+def _raw_streams(page):
+    contents = page["/Contents"].get_object()
+    streams = contents if isinstance(contents, list) else [contents]
+    return [stream.get_object()._data for stream in streams]
+
+
+def test_stamp_draws_on_the_signature_page_only_and_keeps_every_other_page_as_it_was():
+    original = document()
+    stamped = pdf.stamp(
+        original,
+        BOXES,
+        signature=Signature(drawn_png=png()),
+        signer_name="Jane Doe",
+        signed_on=SIGNED_ON,
+    )
+    before, after = PdfReader(io.BytesIO(original)), PdfReader(io.BytesIO(stamped))
+    assert len(after.pages) == 3
+    for number in (0, 2):
+        assert _raw_streams(after.pages[number]) == _raw_streams(before.pages[number])
+        assert after.pages[number].extract_text() == f"This is page {number + 1}"
+        assert "/XObject" not in after.pages[number]["/Resources"]
+    signed_page = after.pages[1]
+    streams = _raw_streams(signed_page)
+    # The page's own stream is kept whole, between a q and the stamp.
+    assert streams[1:-1] == _raw_streams(before.pages[1])
+    assert streams[0] == b"q\n"
+    assert streams[-1].strip().endswith(b"Do Q")
+    assert signed_page.extract_text() == "This is page 2\nNovember 27, 2026"
+    stamp_form = signed_page["/Resources"]["/XObject"]["/PortDeskStamp"].get_object()
+    images = stamp_form["/Resources"]["/XObject"]
+    assert len(images) == 1  # the drawing, with its transparency as a soft mask
+    assert "/SMask" in next(iter(images.values())).get_object()
+    assert [page.mediabox for page in after.pages] == [page.mediabox for page in before.pages]
+
+
+def test_a_drawing_is_scaled_to_its_box_keeping_its_shape():
+    stamped = pdf.stamp(
+        document(),
+        BOXES,
+        signature=Signature(drawn_png=png((1200, 400))),
+        signer_name="Jane Doe",
+        signed_on=SIGNED_ON,
+    )
+    page = PdfReader(io.BytesIO(stamped)).pages[1]
+    form = page["/Resources"]["/XObject"]["/PortDeskStamp"].get_object()
+    drawn = form.get_data().decode()
+    # fpdf2 places an image with "w 0 0 h x y cm": no wider or taller than the box.
+    width, _, _, height, x, y = (float(v) for v in drawn.split(" cm")[0].split()[-6:])
+    box = BOXES["signature"]
+    assert 0 < width <= box["width"] + 0.01 and 0 < height <= box["height"] + 0.01
+    assert width == pytest.approx(box["width"]) or height == pytest.approx(box["height"])
+    assert x == pytest.approx(box["x"])
+    page_height = float(page.mediabox.height)
+    assert page_height - box["y"] - box["height"] <= y <= page_height - box["y"]
+
+
+def test_the_same_signature_gives_the_same_bytes_and_another_date_others():
+    original = document()
+    signature = Signature(drawn_png=png())
+    first, second = (
+        pdf.stamp(original, BOXES, signature=signature, signer_name="J", signed_on=SIGNED_ON)
+        for _ in range(2)
+    )
+    later = pdf.stamp(
+        original,
+        BOXES,
+        signature=signature,
+        signer_name="J",
+        signed_on=SIGNED_ON + datetime.timedelta(days=1),
+    )
+    assert first == second
+    assert later != first
+    assert "November 28, 2026" in PdfReader(io.BytesIO(later)).pages[1].extract_text()
+
+
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("Jane Doe", "Jane Doe"),
+        ("José Müller-Øst", "José Müller-Øst"),
+        ("Ωμέγα Łódź Жанна", "Ωμέγα Łódź Жанна"),  # letters Dancing Script lacks: DejaVu Sans
+        ("山田 太郎", "\ufffd\ufffd \ufffd\ufffd"),  # in no bundled font: replaced, not dropped
+        ("Jane 😀 🫠", "Jane 😀 \ufffd"),
+        ("x" * 100, "x" * 100),
+    ],
+)
+def test_a_typed_name_is_stamped_whatever_its_letters(typed, shown, caplog):
+    with caplog.at_level(logging.WARNING, logger="fpdf"):
+        stamped = pdf.stamp(
+            document(),
+            BOXES,
+            signature=Signature(typed_name=typed),
+            signer_name=typed,
+            signed_on=SIGNED_ON,
+        )
+    text = PdfReader(io.BytesIO(stamped)).pages[1].extract_text()
+    assert shown in text.replace("\n", "")
+    assert not caplog.records  # no glyph was missing from the font that drew it
+
+
+def test_a_name_box_gets_the_signers_printed_name():
+    boxes = dict(BOXES, name={"page": 2, "x": 72, "y": 600, "width": 200, "height": 16})
+    stamped = pdf.stamp(
+        document(),
+        boxes,
+        signature=Signature(typed_name="Jane"),
+        signer_name="Jane Ωmega Doe",
+        signed_on=SIGNED_ON,
+    )
+    reader = PdfReader(io.BytesIO(stamped))
+    assert "Jane Ωmega Doe" in reader.pages[2].extract_text()
+    assert "Jane Ωmega Doe" not in reader.pages[1].extract_text()
+
+
+@pytest.mark.parametrize(
+    "boxes",
+    [
+        {"date": BOXES["date"]},
+        {"signature": dict(BOXES["signature"], page=3)},
+        {"signature": dict(BOXES["signature"], page=-1)},
+        {"signature": dict(BOXES["signature"], width=0)},
+        {"signature": dict(BOXES["signature"], height="tall")},
+        {"signature": dict(BOXES["signature"], x=float("nan"))},
+        {"signature": {"page": 0}},
+    ],
+)
+def test_boxes_that_are_not_on_the_document_are_refused(boxes):
+    with pytest.raises(ValueError):
+        pdf.stamp(
+            document(),
+            boxes,
+            signature=Signature(typed_name="Jane"),
+            signer_name="Jane",
+            signed_on=SIGNED_ON,
+        )
+
+
+def _scaled_page():
+    """Return a one-page PDF whose content scales everything by 2 and never restores it."""
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    stream = DecodedStreamObject()
+    stream.set_data(b"2 0 0 2 0 0 cm 0 0 10 10 re f")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_page_that_leaves_its_graphics_state_changed_does_not_move_the_stamp():
+    boxes = {key: dict(box, page=0) for key, box in BOXES.items()}
+    stamped = pdf.stamp(
+        _scaled_page(),
+        boxes,
+        signature=Signature(typed_name="Jane"),
+        signer_name="Jane",
+        signed_on=SIGNED_ON,
+    )
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        if "November" in text:
+            found.append((tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]))
+
+    PdfReader(io.BytesIO(stamped)).pages[0].extract_text(visitor_text=visit)
+    x, y = found[0]
+    box = boxes["date"]
+    assert x == pytest.approx(box["x"])  # not twice as far: the page's own cm was undone
+    assert 792 - box["y"] - box["height"] < y < 792 - box["y"]
+
+
+def test_merge_joins_the_pages_in_order_and_gives_the_same_bytes():
+    first, second = document(2), document(3)
+    merged = pdf.merge([first, second])
+    texts = [page.extract_text() for page in PdfReader(io.BytesIO(merged)).pages]
+    assert texts == [
+        "This is page 1",
+        "This is page 2",
+        "This is page 1",
+        "This is page 2",
+        "This is page 3",
+    ]
+    assert pdf.merge([first, second]) == merged
+    assert pdf.merge([second, first]) != merged
+
+
+def _events(count=4, *, signed=True):
+    at = datetime.datetime(2026, 11, 27, 14, 3, 12, 123456)
+    kinds = ["sent", "opened", "consented", "signed" if signed else "declined"]
+    kinds = (kinds * (count // 4 + 1))[:count] if count > 4 else kinds
+    events = []
+    for seq, kind in enumerate(kinds, start=1):
+        detail = {}
+        if kind == "signed":
+            detail = {
+                "signature": "typed",
+                "typed_name": "José Ωmega",
+                "document_sha256": "b" * 64,
+                "signed_document_sha256": "c" * 64,
+            }
+        elif kind == "consented":
+            detail = {"consent_version": "esign-0123456789ab", "consent_sha256": "d" * 64}
+        elif kind == "declined":
+            detail = {"reason": "The account number is wrong: it ends in 42."}
+        events.append(
+            {
+                "seq": seq,
+                "kind": kind,
+                "at": at + datetime.timedelta(minutes=seq),
+                "actor": "José Ωmega 山田 <jose@example.com>",
+                "ip": "2001:db8::1",
+                "user_agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) " + "Q" * 300,
+                "detail": detail,
+                "hash": hashlib.sha256(f"event {seq}".encode()).hexdigest(),
+            }
+        )
+    return events
+
+
+def _summary(**changes):
+    return {
+        "id": 41,
+        "title": "Letter of Authorization: Zoë's Café 🍰",
+        "requester_name": "Zoë's Café",
+        "requested_by": "Owner Person",
+        "signer_name": "José Ωmega 山田",
+        "signer_email": "jose@example.com",
+        "method": "email",
+        "status": "signed",
+        "consent_version": "esign-0123456789ab",
+        "consent_sha256": "d" * 64,
+        "document_sha256": "b" * 64,
+        "signed_at": datetime.datetime(2026, 11, 27, 14, 7, 12),
+    } | changes
+
+
+def _text(data):
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_certificate_says_who_signed_what_how_and_every_event_with_its_hash():
+    events = _events()
+    text = " ".join(_text(certificate.build(_summary(), events)).split())  # lines wrap anywhere
+    for expected in (
+        "Certificate of completion",
+        "Letter of Authorization: Zoë's Café \ufffd",  # no bundled font has 🍰
+        "Envelope 41",
+        "Zoë's Café",
+        "Owner Person",
+        "José Ωmega \ufffd",  # a letter no bundled font has is replaced, not a crash
+        "jose@example.com",
+        "By a link sent to the signer by email",
+        "Typed name, shown in a script font: José Ωmega",
+        "esign-0123456789ab",
+        "d" * 64,
+        "SHA-256 as shown " + "b" * 64,
+        "SHA-256 as signed " + "c" * 64,
+        "Sent for signature by email · 2026-11-27 14:04:12 UTC",
+        "Opened by the signer · 2026-11-27 14:05:12 UTC",
+        "Agreed to sign electronically",
+        "4. Signed · 2026-11-27 14:07:12 UTC",
+        "2001:db8::1",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)",
+    ):
+        assert expected in text
+    for event in events:
+        assert event["hash"] in text
+
+
+def test_a_self_signed_drawn_certificate_says_so():
+    events = _events()
+    events[3]["detail"]["signature"] = "drawn"
+    text = _text(certificate.build(_summary(method="self"), events))
+    assert "In the portal, by the requester signing themselves" in text
+    assert "Drawn by hand" in text
+
+
+def test_a_declined_envelope_gives_its_reason_and_no_signed_hash():
+    text = _text(
+        certificate.build(_summary(status="declined", signed_at=None), _events(signed=False))
+    )
+    assert "Declined to sign" in text
+    assert "The account number is wrong: it ends in 42." in text
+    assert "SHA-256 as signed not signed" in text
+
+
+def test_a_long_trail_goes_on_to_more_pages_each_numbered():
+    events = _events(60)
+    data = certificate.build(_summary(), events)
+    reader = PdfReader(io.BytesIO(data))
+    pages = len(reader.pages)
+    assert pages > 3
+    text = _text(data)
+    assert all(event["hash"] in text for event in events)
+    assert f"Page {pages} of {pages}" in reader.pages[-1].extract_text()
+
+
+def test_the_certificate_gives_the_same_bytes_and_dates_itself_when_signed():
+    first = certificate.build(_summary(), _events())
+    assert certificate.build(_summary(), _events()) == first
+    reader = PdfReader(io.BytesIO(first))
+    assert reader.metadata["/CreationDate"].startswith("D:20261127140712")
+    assert certificate.build(_summary(signer_email="other@example.com"), _events()) != first
