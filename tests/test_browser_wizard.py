@@ -1,11 +1,10 @@
-"""The whole wizard in Debian's chromium, on a phone, to the locked Letter of Authorization.
+"""The whole wizard in Debian's chromium, on a phone, to the Letter of Authorization step.
 
 The owner starts a request from "Port requests", fills the Details as a person would (a PO box
 first, named while typing), adds numbers typed and from the bulk template (some refused: one
 kept by re-routing its tracking numbers, the rest removed in one click), configures them, accepts
-the agreements, uploads the bill (which shows every detail entered), and finds the LOA step
-locked. The same request then reads back through the JSON
-API with no problems left.
+the agreements, uploads the bill (which shows every detail entered), and goes on to the LOA
+step. The same request then reads back through the JSON API with only the signed LOA left.
 """
 
 import csv
@@ -93,16 +92,14 @@ def steps_of(page):
     return page.get_by_role("navigation", name="Steps of this port request")
 
 
-def test_an_owner_builds_a_request_to_the_locked_loa_step(
-    app, live_server, phone, inventory, tmp_path
-):
+def test_an_owner_builds_a_request_to_the_loa_step(app, live_server, phone, inventory, tmp_path):
     test_browser._sign_in(phone, live_server, OWNER_EMAIL)
     request_id = start_a_request(phone)
     fill_the_details(phone)
     add_and_configure_numbers(phone, tmp_path)
     accept_the_agreements(phone)
     upload_the_bill(phone, tmp_path)
-    see_the_loa_step_locked(phone)
+    arrive_at_the_loa_step(phone)
     assert phone.problems == []  # no console error, no page error, nothing the CSP refused
 
     with app.app_context():
@@ -124,7 +121,7 @@ def test_an_owner_builds_a_request_to_the_locked_loa_step(
     with urllib.request.urlopen(sent, timeout=30) as answer:
         assert answer.status == 200
         body = json.load(answer)
-    assert body["problems"] == []
+    assert [(p["field"], p["code"]) for p in body["problems"]] == [("loa", "loa_required")]
     assert body["status"] == "draft"
     assert body["friendly_name"] == "Harbor Clinic main lines"
     assert body["service_address"]["street"] == "N High St"
@@ -134,8 +131,8 @@ def test_an_owner_builds_a_request_to_the_locked_loa_step(
         "numbers": "complete",
         "agreements": "complete",
         "bill": "complete",
-        "loa": "locked",
-        "submit": "locked",
+        "loa": "incomplete",
+        "submit": "incomplete",
     }
     numbers = {
         row["portability"]["e164"]: (row["routing_id"], row["tracking_source_id"])
@@ -327,9 +324,8 @@ def add_and_configure_numbers(page, folder):
 def accept_the_agreements(page):
     """Check each statement on its own and accept them."""
     fits_the_phone(page)
-    loa = steps_of(page).get_by_text("Letter of Authorization")
-    expect(loa).to_be_visible()
-    expect(steps_of(page)).to_contain_text("Opens when steps 1–5 are complete")
+    loa = steps_of(page).get_by_role("link", name="Letter of Authorization (not complete yet)")
+    expect(loa).to_be_attached()
     statements = page.get_by_role(
         "group", name="Read each statement and check the ones you agree to"
     ).get_by_role("checkbox")
@@ -362,23 +358,29 @@ def upload_the_bill(page, folder):
     page.get_by_role("link", name="Continue", exact=True).click()
 
 
-def see_the_loa_step_locked(page):
-    """The request's page: steps 1-5 checked, the Letter of Authorization next and locked."""
+def arrive_at_the_loa_step(page):
+    """The Letter of Authorization step: steps 1-5 checked, the LOA the current one and Submit
+    still to come, both open; the request's page continues at the LOA."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Letter of Authorization")
+    steps = steps_of(page)
+    for title in ("General", "Details", "Numbers and configuration", "Agreements"):
+        expect(steps.get_by_role("link", name=f"{title} (complete)")).to_be_attached()
+    expect(steps.get_by_role("link", name="Proof of ownership (complete)")).to_be_attached()
+    expect(steps.locator(".steps__item--complete .steps__mark")).to_have_text(["✓"] * 5)
+    loa = steps.get_by_role("link", name="Letter of Authorization (not complete yet)")
+    expect(loa).to_have_attribute("aria-current", "step")
+    expect(steps.get_by_role("link", name="Submit (not complete yet)")).to_be_attached()
+    expect(page.locator(".steps__item--incomplete")).to_have_count(2)
+    fits_the_phone(page)
+    page.locator(".breadcrumbs").get_by_role("link", name="Harbor Clinic main lines").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Harbor Clinic main lines")
     steps = steps_of(page)
     for title in ("General", "Details", "Numbers and configuration", "Agreements"):
         expect(steps.get_by_role("link", name=f"{title} (complete)")).to_be_visible()
     expect(steps.get_by_role("link", name="Proof of ownership (complete)")).to_be_visible()
-    expect(steps.locator(".steps__item--complete .steps__mark")).to_have_text(["✓"] * 5)
     for title in ("Letter of Authorization", "Submit"):
-        expect(steps.get_by_text(f"{title} (locked)")).to_be_attached()
-        expect(steps.get_by_role("link", name=re.compile(title))).to_have_count(0)
-    locked = page.locator(".steps__item--locked")
-    expect(locked.first).to_contain_text("Letter of Authorization")
-    expect(page.locator(".steps__item").nth(5)).to_have_class(re.compile(r"steps__item--locked"))
-    expect(page.get_by_role("region", name=re.compile("^Status"))).to_contain_text(
-        "General, Details, Numbers and configuration, Agreements, Proof of ownership: all "
-        "complete. The Letter of Authorization step opens in a coming release of PortDesk"
+        expect(steps.get_by_role("link", name=f"{title} (not complete yet)")).to_be_visible()
+    expect(page.get_by_role("link", name=re.compile("^Continue"))).to_have_text(
+        "Continue: Letter of Authorization"
     )
-    expect(page.get_by_role("link", name=re.compile("^Continue"))).to_have_count(0)
     fits_the_phone(page)

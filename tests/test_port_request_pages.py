@@ -26,8 +26,10 @@ from portal.models import (
 from portal.port_requests import agreements
 from portal.port_requests.drafts import store_numbers
 from portal.port_requests.events import record_event
+from portal.port_requests.review import review
 from portal.port_requests.statuses import DESCRIPTIONS, describe
 from tests.conftest import without_csrf
+from tests.test_api import bearer, issue_key
 from tests.test_request_api import complete
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -99,6 +101,26 @@ def add_bill(app, request_id):
             sha256="0" * 64,
             pages=1,
             statement_date=utcnow().date(),
+            uploaded_by_name="Ann Owner",
+        )
+
+
+def add_signed_loa(app, request_id):
+    """Give the request a signed LOA of its details as they stand (a scan, signed today)."""
+    with app.app_context():
+        port_request = PortRequest.get_by_id(request_id)
+        found = review(port_request, today=utcnow().date(), lead_business_days=7)
+        Document.create(
+            account=port_request.account,
+            port_request=port_request,
+            kind="signed_loa",
+            label="signed-loa.png",
+            media_type="image/png",
+            size=1,
+            sha256="1" * 64,
+            pages=1,
+            signed_date=utcnow().date(),
+            loa_digest=found.loa_digest,
             uploaded_by_name="Ann Owner",
         )
 
@@ -326,33 +348,37 @@ def test_a_request_page_marks_each_step_and_continues_at_the_first_incomplete(
         "Numbers and configuration": "incomplete",
         "Agreements": "incomplete",
         "Proof of ownership": "incomplete",
-        "Letter of Authorization": "locked",
-        "Submit": "locked",
+        "Letter of Authorization": "incomplete",
+        "Submit": "incomplete",
     }
     assert f'<a class="button button--primary" href="/port-requests/{request_id}/details">' in html
     assert "Continue: Details" in html
-    assert "Opens when steps 1&ndash;5 are complete" in html
+    # Every step is open: each links to its page, whatever is left before it.
+    for step in ("general", "details", "numbers", "agreements", "bill", "loa", "submit"):
+        assert f'<a href="/port-requests/{request_id}/{step}">' in html
 
 
-def test_a_request_with_every_open_step_complete_says_the_loa_opens_later(
-    app, owner_client, inventory
-):
+def test_a_request_with_steps_1_to_5_complete_continues_at_the_loa(app, owner_client, inventory):
     request_id = make_complete(app, inventory[0])
     accept_all(app, request_id)
     add_bill(app, request_id)
+    key = issue_key(app, inventory[0])
 
     response = owner_client.get(f"/port-requests/{request_id}")
     html, text = html_of(response), text_of(response)
+    body = app.test_client().get(f"/api/v1/port-requests/{request_id}", headers=bearer(key))
 
-    assert list(step_states(html).values()) == ["complete"] * 5 + ["locked"] * 2
+    assert list(step_states(html).values()) == ["complete"] * 5 + ["incomplete"] * 2
     assert (
-        "General, Details, Numbers and configuration, Agreements, Proof of ownership: all "
-        "complete. The Letter of Authorization step opens in a coming release of PortDesk" in text
+        f'<a class="button button--primary" href="/port-requests/{request_id}/loa">'
+        "Continue: Letter of Authorization</a>" in html
     )
-    assert "Continue" not in text
-    # No link leads to a step without a page.
-    links = re.findall(r'href="([^"]+)"', html)
-    assert not [link for link in links if re.search(r"/(loa|submit)\b", link)]
+    assert "opens in a coming release" not in text
+    # What is left to do is the signed LOA, and then the submit itself.
+    problems = body.get_json()["problems"]
+    assert [(p["field"], p["code"]) for p in problems if p["severity"] == "error"] == [
+        ("loa", "loa_required")
+    ]
 
 
 def test_a_submitted_request_shows_its_sentence_and_offers_no_change(app, owner_client, inventory):
@@ -438,16 +464,19 @@ def test_resume_goes_to_the_first_incomplete_step(app, owner_client, inventory, 
     assert response.headers["Location"] == f"/port-requests/{request_id}/{step}"
 
 
-def test_resume_of_a_request_with_every_open_step_complete_is_its_page(
+def test_resume_of_a_request_with_steps_1_to_5_complete_is_the_loa_then_submit(
     app, owner_client, inventory
 ):
     request_id = make_complete(app, inventory[0])
     accept_all(app, request_id)
     add_bill(app, request_id)
 
-    response = owner_client.get(f"/port-requests/{request_id}/resume")
+    first = owner_client.get(f"/port-requests/{request_id}/resume")
+    add_signed_loa(app, request_id)
+    then = owner_client.get(f"/port-requests/{request_id}/resume")
 
-    assert response.headers["Location"] == f"/port-requests/{request_id}"
+    assert first.headers["Location"] == f"/port-requests/{request_id}/loa"
+    assert then.headers["Location"] == f"/port-requests/{request_id}/submit"
 
 
 def test_resume_of_a_submitted_request_is_its_page(app, owner_client, inventory):

@@ -181,11 +181,11 @@ def test_the_bill_step_comes_after_the_agreements_and_before_the_loa(app, owner_
     ]  # fmt: skip
     assert list(step_states(html).items())[4:] == [
         ("Proof of ownership", "incomplete"),
-        ("Letter of Authorization", "locked"),
-        ("Submit", "locked"),
+        ("Letter of Authorization", "incomplete"),
+        ("Submit", "incomplete"),
     ]
-    assert f'<a href="/port-requests/{request_id}/bill">' in html
-    assert "Opens when steps 1&ndash;5 are complete" in html
+    links = re.findall(rf'<a href="/port-requests/{request_id}/(\w+)">', html)
+    assert links == ["general", "details", "numbers", "agreements", "bill", "loa", "submit"]
 
 
 @pytest.mark.parametrize(
@@ -873,10 +873,11 @@ def test_a_bill_for_a_complete_request_reads_back_through_the_api_without_proble
 
     body = app.test_client().get(f"/api/v1/port-requests/{request_id}", headers=bearer(key))
 
-    steps = body.get_json()["steps"]
+    steps, problems = body.get_json()["steps"], body.get_json()["problems"]
     assert steps["bill"] == "complete"
-    assert steps["loa"] == steps["submit"] == "locked"
-    assert not [p for p in body.get_json()["problems"] if p["field"].startswith("bill")]
+    assert steps["loa"] == steps["submit"] == "incomplete"
+    assert not [p for p in problems if p["field"].startswith("bill")]
+    assert [(p["field"], p["code"]) for p in problems] == [("loa", "loa_required")]
 
 
 # In the browser

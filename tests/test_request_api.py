@@ -112,8 +112,11 @@ def test_a_complete_request_round_trips_with_no_problems(app, client, inventory,
         "id", *FIELDS, "status", "created_at", "updated_at", "steps", "problems",
         "confirmed_warnings",
     ]  # fmt: skip
-    # Nothing wrong in what was sent: only the bill, not uploaded yet, is needed.
-    assert [(p["field"], p["code"]) for p in body["problems"]] == [("bill", "bill_required")]
+    # Nothing wrong in what was sent: only the documents are needed, the bill and the signed LOA.
+    assert [(p["field"], p["code"]) for p in body["problems"]] == [
+        ("bill", "bill_required"),
+        ("loa", "loa_required"),
+    ]
     assert body["status"] == "draft"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", body["created_at"])
     assert body["steps"] == {
@@ -122,8 +125,8 @@ def test_a_complete_request_round_trips_with_no_problems(app, client, inventory,
         "numbers": "complete",
         "agreements": "needs_browser",
         "bill": "incomplete",
-        "loa": "locked",
-        "submit": "locked",
+        "loa": "incomplete",
+        "submit": "incomplete",
     }
     assert body["numbers"][0]["portability"] == {
         "portable": True,
