@@ -8,7 +8,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
-from portal import mail, schema
+from portal import delivery, mail, schema
 from portal.auth import MIN_PASSWORD_LENGTH
 from portal.db import db
 from portal.demo import DEMO_PASSWORD, seed_demo
@@ -193,7 +193,7 @@ def api_key_create(account_id, name):
 def outbox_send(limit):
     """Send the emails that are due (for cron; several at once never send one twice)."""
     sent, failed = mail.deliver_due(limit=limit)
-    waiting, given_up = mail.counts()
+    waiting, given_up = delivery.counts()
     click.echo(f"sent {sent}, still queued {waiting}, failed {given_up}")
     if failed:
         click.echo(f"{failed} could not be sent this time; the Outbox page shows why.", err=True)

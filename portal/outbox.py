@@ -20,7 +20,7 @@ from flask import (
 from markupsafe import Markup, escape
 from peewee import fn
 
-from portal import mail
+from portal import delivery, mail
 from portal.auth import role_required
 from portal.models import OUTBOX_STATUSES, OutboxEmail
 from portal.paging import Page
@@ -99,7 +99,7 @@ def html_part(email_id):
 @role_required("staff")
 def send_again(email_id):
     email = _email_or_404(email_id)
-    if mail.send_again(email.id):
+    if delivery.send_again(email.id):
         mail.send_after_request(email.id)
         flash(
             f"Queued to go out again to {email.to_address}. Its status here says when the mail "

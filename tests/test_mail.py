@@ -8,7 +8,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import abort
 
-from portal import create_app, mail
+from portal import create_app, delivery, mail
 from portal.config import ConfigError
 from portal.db import db
 from portal.models import OutboxEmail, utcnow
@@ -84,8 +84,8 @@ def test_the_message_id_is_the_same_on_every_try(app):
     (email_id,) = queue(app)
     with app.app_context():
         row = OutboxEmail.get_by_id(email_id)
-        first = mail.message(row, "PortDesk <portdesk@portdesk.test>")
-        second = mail.message(row, "PortDesk <portdesk@portdesk.test>")
+        first = delivery.message(row, "PortDesk <portdesk@portdesk.test>")
+        second = delivery.message(row, "PortDesk <portdesk@portdesk.test>")
     assert first["Message-ID"] == second["Message-ID"]
     assert first["Message-ID"].endswith("@portdesk.test>")
 
@@ -138,7 +138,7 @@ def test_one_connection_carries_a_whole_batch(app, smtp_server, monkeypatch):
 def test_senders_running_at_once_send_each_email_exactly_once(app, smtp_server, monkeypatch):
     point_at(app, smtp_server)
     # Small batches, so the senders take turns over the same rows many times.
-    monkeypatch.setattr(mail, "BATCH_SIZE", 3)
+    monkeypatch.setattr(delivery, "BATCH_SIZE", 3)
     ids = queue(app, count=30)
     senders = 4
     barrier = threading.Barrier(senders)
@@ -192,13 +192,55 @@ def test_a_sender_records_nothing_on_an_email_another_has_taken_since(app, smtp_
     point_at(app, smtp_server)
     (email_id,) = queue(app)
     with app.app_context():
-        (row,), lease = mail._take(mail.Relay.from_config(app.config), 1)
+        (row,), lease = delivery._take(delivery.Relay.from_config(app.config), 1)
         # Its lease passed and another sender took the email with a lease of its own.
         OutboxEmail.update(lease_until=lease + timedelta(minutes=1)).execute()
-        mail._record_failure(row, lease, "too late")
-        mail._record_sent(row, lease)
+        delivery._record_failure(row, lease, "too late")
+        delivery._record_sent(row, lease)
     row = stored(app, email_id)
     assert (row.status, row.attempts, row.last_error) == ("sending", 0, None)
+
+
+def test_a_connection_lost_mid_batch_costs_one_try_and_gives_the_rest_back(
+    app, smtp_server, monkeypatch
+):
+    point_at(app, smtp_server)
+    calls = []
+
+    class DroppingSMTP(smtplib.SMTP):
+        def send_message(self, *args, **kwargs):
+            calls.append(args)
+            if len(calls) == 2:
+                self.close()  # the server went away between two emails
+            return super().send_message(*args, **kwargs)
+
+    monkeypatch.setattr(smtplib, "SMTP", DroppingSMTP)
+    first, second, third = queue(app, count=3)
+
+    assert deliver(app) == (1, 1)
+
+    assert stored(app, first).status == "sent"
+    row = stored(app, second)
+    assert (row.status, row.attempts) == ("queued", 1)
+    assert row.last_error.startswith("connection lost: SMTPServerDisconnected")
+    row = stored(app, third)
+    assert (row.status, row.attempts, row.lease_until) == ("queued", 0, None)
+    assert deliver(app) == (1, 0)
+    assert [m["Subject"] for m in smtp_server.wait_for(2)] == ["Email 0", "Email 2"]
+
+
+def test_a_sender_out_of_time_gives_its_emails_back_untried(app, smtp_server, monkeypatch):
+    point_at(app, smtp_server)
+    monkeypatch.setattr(delivery.Relay, "lease", lambda self, count: timedelta(seconds=1))
+    monkeypatch.setattr(delivery, "LEASE_MARGIN", timedelta(seconds=2))
+    ids = queue(app, count=2)
+
+    assert deliver(app) == (0, 0)
+
+    for email_id in ids:
+        row = stored(app, email_id)
+        assert (row.status, row.attempts, row.lease_until) == ("queued", 0, None)
+    assert smtp_server.messages == []
 
 
 @pytest.mark.parametrize(
@@ -206,13 +248,13 @@ def test_a_sender_records_nothing_on_an_email_another_has_taken_since(app, smtp_
     [(1, 1), (2, 2), (3, 4), (6, 32), (7, 60), (8, 60), (50, 60), (10_000, 60)],
 )
 def test_retries_wait_a_minute_doubling_up_to_an_hour(attempts, minutes):
-    assert mail.retry_delay(attempts) == timedelta(minutes=minutes)
+    assert delivery.retry_delay(attempts) == timedelta(minutes=minutes)
 
 
 def test_retries_stop_after_about_two_days():
-    waited = sum((mail.retry_delay(n) for n in range(1, mail.MAX_ATTEMPTS)), timedelta(0))
+    waited = sum((delivery.retry_delay(n) for n in range(1, delivery.MAX_ATTEMPTS)), timedelta(0))
     assert timedelta(hours=47) <= waited < timedelta(hours=48)
-    assert waited + mail.retry_delay(mail.MAX_ATTEMPTS) >= timedelta(hours=48)
+    assert waited + delivery.retry_delay(delivery.MAX_ATTEMPTS) >= timedelta(hours=48)
 
 
 def test_failures_back_off_and_the_last_one_gives_up(app):
@@ -220,7 +262,9 @@ def test_failures_back_off_and_the_last_one_gives_up(app):
     second, last = queue(app, count=2)
     with app.app_context():
         OutboxEmail.update(attempts=1).where(OutboxEmail.id == second).execute()
-        OutboxEmail.update(attempts=mail.MAX_ATTEMPTS - 1).where(OutboxEmail.id == last).execute()
+        OutboxEmail.update(attempts=delivery.MAX_ATTEMPTS - 1).where(
+            OutboxEmail.id == last
+        ).execute()
     before = utcnow()
 
     assert deliver(app) == (0, 2)
@@ -229,11 +273,11 @@ def test_failures_back_off_and_the_last_one_gives_up(app):
     assert (row.status, row.attempts) == ("queued", 2)
     assert before + timedelta(minutes=2) <= row.next_attempt_at <= utcnow() + timedelta(minutes=2)
     row = stored(app, last)
-    assert (row.status, row.attempts) == ("failed", mail.MAX_ATTEMPTS)
+    assert (row.status, row.attempts) == ("failed", delivery.MAX_ATTEMPTS)
     # Given up: never taken again by cron, until someone sends it again.
     make_due(app)
     assert deliver(app) == (0, 1)
-    assert stored(app, last).attempts == mail.MAX_ATTEMPTS
+    assert stored(app, last).attempts == delivery.MAX_ATTEMPTS
 
 
 class Refusing(Inbox):
