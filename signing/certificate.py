@@ -8,7 +8,7 @@ The same summary and events give the same bytes.
 
 import datetime
 
-from signing.pdf import SANS, drawable, new_pdf
+from signing.pdf import SANS, close, drawable, new_pdf
 
 TITLE = "Certificate of completion"
 # What each event was, in words.
@@ -44,6 +44,13 @@ def build(summary, events):
         created=summary.get("signed_at"),
         footer=f"{TITLE} · envelope {summary['id']} · {summary['title']}",
     )
+    try:
+        return _draw(pdf, summary, events, signed)
+    finally:
+        close(pdf)
+
+
+def _draw(pdf, summary, events, signed):
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
     pdf.add_page()

@@ -104,6 +104,13 @@ def new_pdf(*, title, created=None, footer=""):
     return pdf
 
 
+def close(pdf):
+    """Let go of the font files of a document that will not be output (output closes them)."""
+    for font in pdf.fonts.values():
+        if hasattr(font, "close"):
+            font.close()
+
+
 def drawable(pdf, text, family=SANS):
     """Return `text` on one line, each letter the family's font cannot draw replaced."""
     cmap = pdf.fonts[family.lower()].cmap
@@ -140,14 +147,17 @@ def stamp(document, boxes, *, signature, signer_name, signed_on):
     pages = sorted({box["page"] for _, box in wanted})
     overlay = FPDF(unit="pt")
     overlay.set_creation_date(FIXED_DATE)
-    for number in pages:
-        width, height = _size(reader.pages[number])
-        overlay.add_page(format=(width, height))
-        for key, box in wanted:
-            if box["page"] == number:
-                kind, value = placed[key]
-                _draw(overlay, kind, value, box)
-    drawn = bytes(overlay.output())
+    try:
+        for number in pages:
+            width, height = _size(reader.pages[number])
+            overlay.add_page(format=(width, height))
+            for key, box in wanted:
+                if box["page"] == number:
+                    kind, value = placed[key]
+                    _draw(overlay, kind, value, box)
+        drawn = bytes(overlay.output())
+    finally:
+        close(overlay)
     stamps = PdfReader(io.BytesIO(drawn))
     writer = PdfWriter(clone_from=reader)
     for index, number in enumerate(pages):

@@ -13,7 +13,7 @@ import json
 
 from portal.numbers import InvalidNumber, display, to_e164
 from portal.port_requests.rules import Problem
-from signing.pdf import FIXED_DATE, SANS, drawable, long_date, new_pdf
+from signing.pdf import FIXED_DATE, SANS, close, drawable, long_date, new_pdf
 
 TITLE = "Letter of Authorization"
 # Carriers want an LOA signed within this many days of the port.
@@ -155,11 +155,13 @@ def loa_problems(signed_loa, envelope, current_digest, *, today):
 # font has prints as the replacement character instead of failing the whole LOA.
 MARGIN = 54
 LABEL_WIDTH = 160
-LINE = 12
 # Page 1 lists up to FIRST_ROWS rows of FIRST_COLUMNS numbers; every number is on Attachment A
 # once there are more, in ATTACHMENT_COLUMNS columns.
 FIRST_COLUMNS, FIRST_ROWS = 3, 10
 ATTACHMENT_COLUMNS = 4
+# The text's size in points, and the smallest it may shrink to so the signature block stays on
+# page 1 when the names and addresses are long.
+TEXT_SIZE, SMALLEST_SIZE = 9, 7
 SIGNATURE_WIDTH, DATE_WIDTH, BOX_HEIGHT = 280, 150, 40
 CUSTOMER_TYPES = {"business": "Business", "residential": "Residential"}
 SERVICE_TYPES = {"landline": "Landline", "voip": "VoIP", "wireless": "Wireless (mobile)"}
@@ -169,208 +171,212 @@ def render(data, *, carrier_name):
     """Return the LOA of `loa_data` as PDF bytes, and the boxes its signature and date go in.
 
     Boxes are {"page", "x", "y", "width", "height"} in points from the page's top-left corner,
-    pages from 0 (the signature block is on page 1 for any valid request).
+    pages from 0. The signature block is on page 1: when long names and addresses crowd it,
+    fewer numbers are listed there (all are on Attachment A), then the text is set smaller.
     """
-    numbers = data["numbers"]
-    shown = min(len(numbers), FIRST_COLUMNS * FIRST_ROWS)
+    shown = min(len(data["numbers"]), FIRST_COLUMNS * FIRST_ROWS)
+    size = TEXT_SIZE
     while True:
-        pdf, boxes = _render(data, carrier_name, shown)
-        # Names and addresses long enough to push the signature block off page 1: fewer numbers
-        # there (the rest are on Attachment A), a row at a time.
-        if boxes["signature"]["page"] == 0 or shown == 0:
-            return bytes(pdf.output()), boxes
-        shown = max(0, shown - FIRST_COLUMNS)
+        letter = _Letter(data, carrier_name, size)
+        try:
+            boxes = letter.draw(shown)
+            if boxes["signature"]["page"] == 0 or (shown == 0 and size <= SMALLEST_SIZE):
+                return bytes(letter.pdf.output()), boxes
+        finally:
+            close(letter.pdf)
+        if shown:
+            shown = max(0, shown - FIRST_COLUMNS)
+        else:
+            size -= 0.5
 
 
-def _render(data, carrier_name, shown):
-    carrier = data["carrier"] or "the current carrier"
-    pdf = new_pdf(
-        title=f"{TITLE}: {data['customer_name']}",
-        created=FIXED_DATE,
-        footer=f"{TITLE} · {data['customer_name']} · PortDesk request {data['request_id']}",
-    )
-    pdf.set_margins(MARGIN, MARGIN, MARGIN)
-    pdf.set_auto_page_break(True, margin=MARGIN)
-    pdf.add_page()
-    _title(pdf, data)
+class _Letter:
+    """One drawing of the LOA at one text size."""
 
-    _heading(pdf, "Customer")
-    _row(pdf, "Customer (billing) name", data["customer_name"])
-    customer_type = data["customer_type"]
-    _row(pdf, "Customer type", CUSTOMER_TYPES.get(customer_type, customer_type))
-    billing = data["billing_address"]
-    _row(
-        pdf,
-        "Billing address",
-        _one_line(billing) if billing else "Same as the service address",
-    )
-    _row(pdf, "Service address", _one_line(data["service_address"]))
-
-    _heading(pdf, "Current service")
-    _row(pdf, "Current (losing) carrier", data["carrier"])
-    service_type = data["service_type"]
-    _row(pdf, "Service type", SERVICE_TYPES.get(service_type, service_type))
-    _row(pdf, "Account number", data["account_number"])
-    if data["pin"]:
-        _row(pdf, "Account PIN or passcode", data["pin"])
-    _row(pdf, "Billing telephone number (BTN)", data["btn"])
-
-    numbers = data["numbers"]
-    _heading(pdf, f"Telephone numbers to move ({len(numbers):,})")
-    _number_columns(pdf, numbers[:shown], FIRST_COLUMNS, start=1)
-    if shown < len(numbers):
-        _paragraph(
-            pdf,
-            f"and {len(numbers) - shown:,} more on Attachment A, which lists all "
-            f"{len(numbers):,} numbers.",
-            bold=True,
+    def __init__(self, data, carrier_name, size):
+        self.data, self.carrier_name = data, carrier_name
+        self.size, self.line = size, size * 4 / 3
+        self.pdf = new_pdf(
+            title=f"{TITLE}: {data['customer_name']}",
+            created=FIXED_DATE,
+            footer=f"{TITLE} · {data['customer_name']} · PortDesk request {data['request_id']}",
         )
-    _paragraph(pdf, _partial(data, carrier))
-    _row(pdf, "Requested port date", _requested(data["requested_date"]))
+        self.pdf.set_margins(MARGIN, MARGIN, MARGIN)
+        self.pdf.set_auto_page_break(True, margin=MARGIN)
 
-    _heading(pdf, "Authorization and designation of agent")
-    _paragraph(pdf, _authorization(data, carrier, carrier_name))
-
-    _heading(pdf, "Authorized representative")
-    authorized = data["authorized"]
-    _row(pdf, "Name", authorized["name"])
-    if authorized["title"]:
-        _row(pdf, "Title", authorized["title"])
-    _row(pdf, "Email", authorized["email"])
-    _row(pdf, "Phone", authorized["phone"])
-
-    boxes = _signature_block(pdf, authorized)
-    if shown < len(numbers):
-        _attachment(pdf, data, numbers)
-    return pdf, boxes
-
-
-def _title(pdf, data):
-    pdf.set_font(SANS, "B", 16)
-    pdf.cell(0, 20, TITLE, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(SANS, "", 9)
-    pdf.cell(
-        0,
-        LINE,
-        f"Authorization to change the provider of telephone service (47 CFR 64.1130) · "
-        f"PortDesk request {data['request_id']}",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
-
-
-def _heading(pdf, text):
-    pdf.ln(5)
-    pdf.set_font(SANS, "B", 10)
-    pdf.cell(0, 14, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_draw_color(170)
-    pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
-    pdf.set_draw_color(0)
-    pdf.ln(2)
-
-
-def _row(pdf, label, value):
-    pdf.set_font(SANS, "", 9)
-    top, page = pdf.get_y(), pdf.page
-    pdf.set_text_color(80)
-    pdf.multi_cell(LABEL_WIDTH, LINE, label, new_x="RIGHT", new_y="TOP")
-    pdf.set_text_color(0)
-    pdf.multi_cell(0, LINE, drawable(pdf, value) or "-", new_x="LMARGIN", new_y="NEXT")
-    if pdf.page == page:
-        pdf.set_y(max(pdf.get_y(), top + LINE))
-
-
-def _paragraph(pdf, text, *, bold=False):
-    pdf.set_font(SANS, "B" if bold else "", 9)
-    pdf.multi_cell(0, LINE, drawable(pdf, text), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-
-
-def _number_columns(pdf, numbers, columns, *, start, top=None, rows=None):
-    """List numbers down `columns` columns from the current line, each with its place."""
-    if not numbers:
-        return
-    pdf.set_font(SANS, "", 9)
-    rows = rows or -(-len(numbers) // columns)
-    top = pdf.get_y() if top is None else top
-    width = (pdf.w - pdf.l_margin - pdf.r_margin) / columns
-    place_width = pdf.get_string_width(f"{start + len(numbers) - 1:,}.")
-    for index, number in enumerate(numbers):
-        column, row = divmod(index, rows)
-        x = pdf.l_margin + column * width
-        baseline = top + row * LINE + LINE * 0.75
-        place = f"{start + index:,}."
-        pdf.text(x + place_width - pdf.get_string_width(place), baseline, place)
-        pdf.text(x + place_width + 6, baseline, drawable(pdf, number))
-    pdf.set_y(top + rows * LINE + 2)
-
-
-def _attachment(pdf, data, numbers):
-    """Attachment A: every number, in columns, each page saying which of how many it is."""
-    intro = drawable(
-        pdf,
-        f"To the {TITLE} of {data['customer_name']}, account {data['account_number']}, BTN "
-        f"{data['btn']}: all {len(numbers):,} numbers to move, in the order of the request.",
-    )
-    pdf.set_font(SANS, "", 9)
-    # The intro is the same on every page: its height, and so the rows a page holds, are known
-    # before the first page is drawn, which is what "page x of y" needs.
-    lines = len(pdf.multi_cell(0, LINE, intro, dry_run=True, output="LINES"))
-    top = pdf.t_margin + 18 + lines * LINE + 8
-    rows = max(1, int((pdf.h - pdf.b_margin - 14 - top) // LINE))
-    per_page = rows * ATTACHMENT_COLUMNS
-    pages = -(-len(numbers) // per_page)
-    for page in range(pages):
+    def draw(self, shown):
+        """Draw the letter with `shown` numbers on page 1; return the signature's boxes."""
+        data, pdf = self.data, self.pdf
+        carrier = data["carrier"] or "the current carrier"
+        numbers = data["numbers"]
+        attached = shown < len(numbers)
         pdf.add_page()
-        pdf.set_font(SANS, "B", 12)
+        pdf.set_font(SANS, "B", 16)
+        pdf.cell(0, 20, TITLE, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(SANS, "", self.size)
         pdf.cell(
             0,
-            18,
-            f"Attachment A: the telephone numbers to move · page {page + 1} of {pages}",
+            self.line,
+            "Authorization to change the provider of telephone service (47 CFR 64.1130) · "
+            f"PortDesk request {data['request_id']}",
             new_x="LMARGIN",
             new_y="NEXT",
         )
-        _paragraph(pdf, intro)
-        start = page * per_page
-        chunk = numbers[start : start + per_page]
-        _number_columns(
-            pdf,
-            chunk,
-            ATTACHMENT_COLUMNS,
-            start=start + 1,
-            top=top,
-            rows=min(rows, -(-len(chunk) // ATTACHMENT_COLUMNS)),
+
+        self.heading("Customer")
+        self.row("Customer (billing) name", data["customer_name"])
+        customer_type = data["customer_type"]
+        self.row("Customer type", CUSTOMER_TYPES.get(customer_type, customer_type))
+        billing = data["billing_address"]
+        self.row(
+            "Billing address", _one_line(billing) if billing else "Same as the service address"
         )
+        self.row("Service address", _one_line(data["service_address"]))
 
+        self.heading("Current service")
+        self.row("Current (losing) carrier", data["carrier"])
+        service_type = data["service_type"]
+        self.row("Service type", SERVICE_TYPES.get(service_type, service_type))
+        self.row("Account number", data["account_number"])
+        if data["pin"]:
+            self.row("Account PIN or passcode", data["pin"])
+        self.row("Billing telephone number (BTN)", data["btn"])
 
-def _signature_block(pdf, authorized):
-    """Draw the signature and date lines with the printed name and title; return their boxes."""
-    height = 14 + BOX_HEIGHT + 3 * LINE
-    if pdf.get_y() + height > pdf.h - pdf.b_margin:
-        pdf.add_page()
-    pdf.ln(14)
-    top = pdf.get_y()
-    left = pdf.l_margin
-    date_left = pdf.w - pdf.r_margin - DATE_WIDTH
-    line_y = top + BOX_HEIGHT
-    pdf.set_line_width(0.7)
-    pdf.line(left, line_y, left + SIGNATURE_WIDTH, line_y)
-    pdf.line(date_left, line_y, date_left + DATE_WIDTH, line_y)
-    pdf.set_line_width(0.2)
-    pdf.set_font(SANS, "", 8)
-    pdf.set_text_color(80)
-    pdf.text(left, line_y + 10, "Signature of the authorized representative")
-    pdf.text(date_left, line_y + 10, "Date")
-    pdf.set_text_color(0)
-    pdf.set_font(SANS, "", 9)
-    pdf.set_y(line_y + 14)
-    _row(pdf, "Printed name", authorized["name"])
-    _row(pdf, "Title", authorized["title"] or "-")
-    page = pdf.page - 1
-    return {
-        "signature": _box(page, left, top, SIGNATURE_WIDTH, BOX_HEIGHT),
-        "date": _box(page, date_left, top + BOX_HEIGHT - 22, DATE_WIDTH, 20),
-    }
+        self.heading(f"Telephone numbers to move ({len(numbers):,})")
+        self.numbers(numbers[:shown], FIRST_COLUMNS, start=1)
+        if attached:
+            self.paragraph(
+                f"and {len(numbers) - shown:,} more on Attachment A, which lists all "
+                f"{len(numbers):,} numbers.",
+                bold=True,
+            )
+        self.paragraph(_partial(data, carrier))
+        self.row("Requested port date", _requested(data["requested_date"]))
+
+        self.heading("Authorization and designation of agent")
+        self.paragraph(_authorization(data, carrier, self.carrier_name, attached))
+        boxes = self.signature_block(data["authorized"])
+        if attached:
+            self.attachment(numbers)
+        return boxes
+
+    def heading(self, text):
+        pdf = self.pdf
+        pdf.ln(self.size / 2)
+        pdf.set_font(SANS, "B", self.size + 1)
+        pdf.cell(0, self.line + 2, drawable(pdf, text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(170)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
+        pdf.set_draw_color(0)
+        pdf.ln(2)
+
+    def row(self, label, value):
+        pdf = self.pdf
+        pdf.set_font(SANS, "", self.size)
+        top, page = pdf.get_y(), pdf.page
+        pdf.set_text_color(80)
+        pdf.multi_cell(LABEL_WIDTH, self.line, label, new_x="RIGHT", new_y="TOP")
+        pdf.set_text_color(0)
+        pdf.multi_cell(
+            0, self.line, drawable(pdf, value) or "-", align="L", new_x="LMARGIN", new_y="NEXT"
+        )
+        if pdf.page == page:
+            pdf.set_y(max(pdf.get_y(), top + self.line))
+
+    def paragraph(self, text, *, bold=False):
+        pdf = self.pdf
+        pdf.set_font(SANS, "B" if bold else "", self.size)
+        pdf.multi_cell(0, self.line, drawable(pdf, text), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+
+    def numbers(self, numbers, columns, *, start, top=None, rows=None):
+        """List numbers down `columns` columns, each with its place in the request's list."""
+        if not numbers:
+            return
+        pdf = self.pdf
+        pdf.set_font(SANS, "", self.size)
+        rows = rows or -(-len(numbers) // columns)
+        top = pdf.get_y() if top is None else top
+        width = (pdf.w - pdf.l_margin - pdf.r_margin) / columns
+        place_width = pdf.get_string_width(f"{start + len(numbers) - 1:,}.")
+        gap = pdf.get_string_width("  ")
+        for index, number in enumerate(numbers):
+            column, row = divmod(index, rows)
+            x = pdf.l_margin + column * width
+            baseline = top + row * self.line + self.size
+            place = f"{start + index:,}."
+            # Places right-aligned, numbers left-aligned: the columns read straight down.
+            pdf.text(x + place_width - pdf.get_string_width(place), baseline, place)
+            pdf.text(x + place_width + gap, baseline, drawable(pdf, number))
+        pdf.set_y(top + rows * self.line + 2)
+
+    def signature_block(self, authorized):
+        """Draw the signature and date lines and who signs; return the boxes of both."""
+        pdf = self.pdf
+        details = [("Printed name", authorized["name"])]
+        if authorized["title"]:
+            details.append(("Title", authorized["title"]))
+        details += [("Email", authorized["email"]), ("Phone", authorized["phone"])]
+        pdf.ln(self.size * 1.5)
+        if pdf.will_page_break(BOX_HEIGHT + self.line * (len(details) + 1)):
+            pdf.add_page()
+        top = pdf.get_y()
+        left, date_left = pdf.l_margin, pdf.w - pdf.r_margin - DATE_WIDTH
+        line_y = top + BOX_HEIGHT
+        pdf.set_line_width(0.7)
+        pdf.line(left, line_y, left + SIGNATURE_WIDTH, line_y)
+        pdf.line(date_left, line_y, date_left + DATE_WIDTH, line_y)
+        page = pdf.page - 1
+        pdf.set_line_width(0.2)
+        pdf.set_font(SANS, "", self.size - 1)
+        pdf.set_text_color(80)
+        pdf.text(left, line_y + self.size + 1, "Signature of the authorized representative")
+        pdf.text(date_left, line_y + self.size + 1, "Date")
+        pdf.set_text_color(0)
+        pdf.set_y(line_y + self.size + 5)
+        for label, value in details:
+            self.row(label, value)
+        return {
+            "signature": _box(page, left, top, SIGNATURE_WIDTH, BOX_HEIGHT),
+            "date": _box(page, date_left, line_y - 22, DATE_WIDTH, 20),
+        }
+
+    def attachment(self, numbers):
+        """Attachment A: every number, in columns, each page saying which of how many it is."""
+        pdf, data = self.pdf, self.data
+        intro = drawable(
+            pdf,
+            f"To the {TITLE} of {data['customer_name']}, account {data['account_number']}, BTN "
+            f"{data['btn']}: all {len(numbers):,} numbers to move, in the order of the request.",
+        )
+        pdf.set_font(SANS, "", self.size)
+        # The intro is the same on every page: its height, and so the rows a page holds, are
+        # known before the first page is drawn, which is what "page x of y" needs.
+        lines = len(pdf.multi_cell(0, self.line, intro, dry_run=True, output="LINES"))
+        top = pdf.t_margin + 18 + lines * self.line + 8
+        rows = max(1, int((pdf.h - pdf.b_margin - 14 - top) // self.line))
+        per_page = rows * ATTACHMENT_COLUMNS
+        pages = -(-len(numbers) // per_page)
+        for page in range(pages):
+            pdf.add_page()
+            pdf.set_font(SANS, "B", self.size + 3)
+            pdf.cell(
+                0,
+                18,
+                f"Attachment A: the telephone numbers to move · page {page + 1} of {pages}",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+            self.paragraph(intro)
+            start = page * per_page
+            chunk = numbers[start : start + per_page]
+            self.numbers(
+                chunk,
+                ATTACHMENT_COLUMNS,
+                start=start + 1,
+                top=top,
+                rows=min(rows, -(-len(chunk) // ATTACHMENT_COLUMNS)),
+            )
 
 
 def _box(page, x, y, width, height):
@@ -410,16 +416,17 @@ def _partial(data, carrier):
     return text
 
 
-def _authorization(data, carrier, carrier_name):
+def _authorization(data, carrier, carrier_name, attached):
     customer = data["customer_name"] or "the customer named above"
+    listed = "listed in this letter and on Attachment A" if attached else "listed in this letter"
     return (
         f"I authorize {carrier_name} to act as the agent of {customer} to change the provider "
-        f"of telephone service for the numbers listed in this letter (and on Attachment A, if "
-        f"any) from {carrier}, the current carrier, to {carrier_name}, and to give {carrier} "
-        f"this letter and obtain from it the account information needed to move them. "
-        f"{carrier_name} becomes the new provider of service for these numbers. I confirm that "
-        "the billing name and address and each number shown are correct, and that I am "
-        f"authorized to make this change for {customer}. I understand that only one carrier "
-        "may be designated as the provider of service for any one telephone number, and that I "
-        f"may consult {carrier} as to whether a fee applies to this change."
+        f"of telephone service for the numbers {listed} from {carrier}, the current carrier, to "
+        f"{carrier_name}, and to give {carrier} this letter and obtain from it the account "
+        f"information needed to move them. {carrier_name} becomes the new provider of service "
+        "for these numbers. I confirm that the billing name and address and each number shown "
+        f"are correct, and that I am authorized to make this change for {customer}. I "
+        "understand that only one carrier may be designated as the provider of service for any "
+        f"one telephone number, and that I may consult {carrier} as to whether a fee applies to "
+        "this change."
     )
