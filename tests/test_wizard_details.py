@@ -438,6 +438,8 @@ def test_an_inline_save_answers_the_slots_and_the_step_list_not_the_inputs(
         "numbers": "incomplete",
         "agreements": "incomplete",
         "bill": "incomplete",
+        "loa": "incomplete",
+        "submit": "incomplete",
     }
 
 
