@@ -7,6 +7,7 @@ import datetime
 import html
 import io
 import re
+import threading
 
 import pytest
 from PIL import Image, ImageDraw
@@ -190,6 +191,30 @@ def test_a_used_link_says_already_signed(app, client, envelope):
     assert stored(app, envelope)[1].count("signed") == 1
 
 
+def test_two_tabs_signing_at_once_sign_once(app, envelope, hooks):
+    url = link(app, envelope)
+    tabs = [app.test_client(), app.test_client()]
+    start = threading.Barrier(len(tabs))
+    answers = [None] * len(tabs)
+
+    def sign_in(index):
+        start.wait()
+        answers[index] = tabs[index].post(
+            url, data={"consent": "y", "typed_name": f"Rita Ruiz {index}"}
+        )
+
+    threads = [threading.Thread(target=sign_in, args=(i,)) for i in range(len(tabs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answer.status_code for answer in answers) == [200, 302]
+    loser = next(answer for answer in answers if answer.status_code == 200)
+    assert "This document is already signed" in text(loser)
+    assert stored(app, envelope)[1] == ["sent", "consented", "signed"]
+    assert hooks.named("signed") == [envelope.id]
+
+
 def test_without_the_consent_nothing_is_signed_and_nothing_is_lost(app, client, envelope, hooks):
     response = client.post(link(app, envelope), data={"typed_name": "Rita Ruiz"})
     page = text(response)
@@ -299,7 +324,13 @@ def dead(app, client, url, status, words):
 
 @pytest.mark.parametrize(
     "token",
-    ["nonsense", "WzEsMV0.aQ3fXQ.abcdefghijklmnopqrstuvwxyz0", "A" * 600, "%C3%A9t%C3%A9"],
+    [
+        "nonsense",
+        "WzEsMV0.aQ3fXQ.abcdefghijklmnopqrstuvwxyz0",
+        "A" * 600,
+        "%C3%A9t%C3%A9",
+        "WzEsMV0%00.aQ3fXQ.abc",
+    ],
 )
 def test_a_link_that_is_not_a_signing_link_is_404(app, client, hooks, token):
     dead(app, client, f"/sign/{token}", 404, "This signing link doesn't work")
