@@ -201,8 +201,8 @@ def error_answer(error, detail=None):
 
 
 def _takes_documents(endpoint):
-    """Say whether the page at this endpoint uploads documents (a bill, a fax port's papers)."""
-    return endpoint in ("port_requests.bill", "fax.new")
+    """Say whether the page at this endpoint uploads documents (a bill, a signed LOA, a fax)."""
+    return endpoint in ("port_requests.bill", "port_requests.loa_upload", "fax.new")
 
 
 def _error_page(code, detail=None, headers=None):

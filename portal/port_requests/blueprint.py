@@ -34,6 +34,7 @@ STEP_ENDPOINTS = {
     "numbers": "port_requests.numbers",
     "agreements": "port_requests.agreements",
     "bill": "port_requests.bill",
+    "loa": "port_requests.loa",
     "submit": "port_requests.submit",
 }
 

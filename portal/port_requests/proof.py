@@ -53,8 +53,12 @@ TYPE_NAMES = {
     "image/jpeg": "JPEG image",
     "image/tiff": "TIFF image",
 }
-# The bill's own paths, in the words a page uses (they are not fields of the request's JSON).
-BILL_LABELS = {"bill": "the bill", "bill.statement_date": "the statement date"}
+# The documents' own paths, in the words a page uses (they are not fields of the request's JSON).
+BILL_LABELS = {
+    "bill": "the bill",
+    "bill.statement_date": "the statement date",
+    "loa": "the signed LOA",
+}
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The preview is framed by the bill's page, and by nothing else.
 PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
@@ -95,7 +99,7 @@ class ConfirmForm(FlaskForm):
     code = HiddenField()
     message = HiddenField()
     # Where the owner confirmed it: "request" (the request's page), "submit" (the Submit step),
-    # else the bill step.
+    # "loa" (the LOA step), else the bill step.
     back = HiddenField()
 
 
@@ -241,7 +245,7 @@ def confirm_warning(request_id):
         return draft_or_redirect(error.port_request)
     words = CHANGED
     if confirmed:
-        against = "" if form.back.data in ("request", "submit") else " against the bill"
+        against = "" if form.back.data in ("request", "submit", "loa") else " against the bill"
         words = f"Confirmed: you checked {_words(form.field.data)}{against}."
     if wants_fragment():
         found = review_of(port_request)
@@ -258,6 +262,8 @@ def confirm_warning(request_id):
         return redirect(url_for("port_requests.show", request_id=request_id) + "#to-check")
     if form.back.data == "submit":
         return redirect(url_for("port_requests.submit", request_id=request_id) + "#to-check")
+    if form.back.data == "loa":
+        return redirect(url_for("port_requests.loa", request_id=request_id) + "#loa-status")
     return redirect(url_for("port_requests.bill", request_id=request_id) + "#bill-findings")
 
 

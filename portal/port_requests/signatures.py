@@ -1,5 +1,600 @@
-"""The portal's side of signing an LOA: what `signing` is asked to do, and what it is told back."""
+"""The portal's side of signing an LOA: what `signing` is asked to do, and what it is told back.
+
+The LOA step's views call `send_for_signature`, `resend`, `cancel`, `sign_yourself` and
+`upload_signed`: each is one transaction under the request's lock (`drafts.changing`), so an
+envelope, the timeline's line and the emails it queues are written together or not at all.
+`PortalHooks` is what `signing` calls back inside its own transaction: whether an envelope's LOA
+is still the request's, and what to keep and whom to tell when it is signed, declined, asked for
+again or reminded.
+"""
+
+import datetime
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from flask import abort, current_app
+
+from portal import documents, mail
+from portal.models import PortRequest, RequestEvent, User, looks_like_email, utcnow
+from portal.port_requests import loa, proof
+from portal.port_requests.drafts import changing, locked_draft
+from portal.port_requests.events import record_event
+from portal.port_requests.fields import fold
+from portal.port_requests.review import COMPLETE, review
+from portal.port_requests.views import title_of
+from signing import SigningEnvelope, envelopes, tokens
+from signing.envelopes import Party, SignatureRefused
+from signing.models import FINAL, locked
+
+# The statuses in which a request's LOA may be signed. Issue #11 adds "action_required": a
+# request sent back for a correction gets its changed LOA signed again.
+SIGNABLE = ("draft",)
+# What the LOA is made from: until these steps are complete there is nothing to sign.
+LOA_STEPS = ("details", "numbers")
+# How many numbers an email names before "and N more".
+NUMBERS_NAMED = 5
+SIGNED_LABEL = "Signed LOA.pdf"
+OWNER_EVENTS = ("loa_sent", "loa_resent")
+
+# The owner signing for themselves, while `envelopes.sign` calls the hooks: their account keeps
+# the signed LOA as uploaded by them (a signer by link has no account).
+_owner_signing = ContextVar("owner_signing", default=None)
+
+
+class LoaRefused(ValueError):
+    """What the owner asked cannot be done; str() says why, `field` names the form's field."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+class LoaNotReady(LoaRefused):
+    """The LOA cannot be made yet: `steps` must be complete first."""
+
+    def __init__(self, steps):
+        super().__init__("Finish the Details and Numbers steps first: the LOA is made from them.")
+        self.steps = steps
+
+
+def loa_of(port_request, rows=None):
+    """Return (the LOA's data, its digest) as the request stands."""
+    data = loa.loa_data(
+        port_request.fields,
+        port_request.numbers() if rows is None else rows,
+        request_id=port_request.id,
+        account_name=port_request.account.name,
+    )
+    return data, loa.digest(data)
+
+
+def render(data):
+    """Return (the LOA's PDF, its boxes) for this deployment's carrier."""
+    return loa.render(data, carrier_name=current_app.config["PORTING_CARRIER"])
+
+
+def missing_steps(found):
+    """Return the steps (of LOA_STEPS) a Review still has to complete before its LOA exists."""
+    return [step for step in LOA_STEPS if found.steps[step] != COMPLETE]
+
+
+def signing_link(envelope):
+    """Return the absolute URL of the envelope's signing page, with its current generation."""
+    token = tokens.make_signing_link(
+        current_app.config["SECRET_KEY"], envelope.id, envelope.generation
+    )
+    return mail.external_url("signing.page", token=token)
+
+
+def check_signer(data, name, email):
+    """Return (name, email) cleaned; raise LoaRefused naming the field that cannot be used.
+
+    Only the representative the LOA prints may sign it: a carrier rejects an LOA signed by
+    someone it does not name.
+    """
+    name = " ".join((name or "").split())
+    email = (email or "").strip()
+    representative = data["authorized"]["name"]
+    if fold(name) != fold(representative):
+        raise LoaRefused(
+            f"The LOA names {representative} as the authorized representative, and only they "
+            "can sign it. To send it to someone else, change the representative on the Details "
+            "step first.",
+            "name",
+        )
+    if not email:
+        raise LoaRefused(f"Enter {representative}'s email address: the link goes there.", "email")
+    if not looks_like_email(email) or mail.ADDRESS_SPECIALS.search(email):
+        raise LoaRefused(
+            f"{email} is not an email address: enter one like dana@example.com.", "email"
+        )
+    return representative, email
+
+
+def clean_message(message):
+    """Return the owner's message as kept: no control characters but line breaks, or None."""
+    text = (message or "").replace("\r\n", "\n")
+    text = "".join(char for char in text if char == "\n" or char.isprintable())
+    return text.strip() or None
+
+
+def send_for_signature(port_request, user, *, name, email, message, ip, user_agent):
+    """Email the LOA to its representative to sign; return the envelope."""
+    with changing():
+        port_request = _locked(port_request)
+        data, digest = _ready(port_request)
+        name, email = check_signer(data, name, email)
+        return _send(
+            port_request,
+            data,
+            digest,
+            user,
+            name=name,
+            email=email,
+            message=message,
+            by=_party(user, ip, user_agent),
+        )
+
+
+def resend(port_request, user, *, envelope_id, ip, user_agent):
+    """Send the signer of the envelope the page showed a new link; return the envelope sent.
+
+    A link still open gets a new generation (every older link dies) and a new expiry; after a
+    decline, a cancel or a change of the LOA, the current LOA goes out in a new envelope.
+    """
+    with changing():
+        port_request = _locked(port_request)
+        shown = _shown(port_request, envelope_id)
+        data, digest = _ready(port_request)
+        by = _party(user, ip, user_agent)
+        envelope = locked(shown.id)
+        if envelope.status in FINAL or envelope.content_key != digest:
+            name, email = check_signer(data, envelope.signer_name, envelope.signer_email)
+            return _send(
+                port_request,
+                data,
+                digest,
+                user,
+                name=name,
+                email=email,
+                message=envelope.message,
+                by=by,
+            )
+        envelopes.resend(envelope, by, link_days=current_app.config["SIGNING_LINK_DAYS"])
+        record_event(
+            port_request,
+            "loa_resent",
+            f"Sent {envelope.signer_name} a new link to sign the LOA, working until "
+            f"{_day(envelope.expires_at)}; the earlier link no longer works.",
+            user=user,
+        )
+        _email_signer(envelope, data, "signing_request", again=True)
+        _touch(port_request)
+        return envelope
+
+
+def cancel(port_request, user, *, envelope_id, ip, user_agent):
+    """Cancel the request for a signature the page showed (its link dies); return it."""
+    with changing():
+        port_request = _locked(port_request)
+        envelope = locked(_shown(port_request, envelope_id).id)
+        if envelope.status in FINAL:
+            raise LoaRefused(
+                f"Nothing to cancel: the request for {envelope.signer_name}'s signature was "
+                f"{_STATUS_WORDS[envelope.status]} already."
+            )
+        envelopes.cancel(envelope, _party(user, ip, user_agent))
+        record_event(
+            port_request,
+            "loa_cancelled",
+            f"Cancelled the request for {envelope.signer_name}'s signature: the link no longer "
+            "works.",
+            user=user,
+        )
+        _touch(port_request)
+        return envelope
+
+
+def sign_yourself(port_request, user, *, signature, consented, representative, ip, user_agent):
+    """Sign the LOA as its representative, on the spot; return the envelope, signed.
+
+    Raise LoaRefused (nothing kept) without the consent, without the owner saying they are the
+    representative, or with a signature that cannot be used.
+    """
+    if not consented:
+        raise LoaRefused("Tick the box to agree to sign electronically before you sign.", "consent")
+    with changing():
+        port_request = _locked(port_request)
+        data, digest = _ready(port_request)
+        name = data["authorized"]["name"]
+        if not representative:
+            raise LoaRefused(
+                f"Only {name}, the authorized representative the LOA names, may sign it here. "
+                f"If that is you, tick the box; if not, send it to {name} to sign.",
+                "representative",
+            )
+        document, boxes = render(data)
+        by = _party(user, ip, user_agent)
+        envelope = envelopes.create(
+            reference=loa.reference(port_request.id),
+            requester_name=port_request.account.name,
+            requested_by=user.name,
+            title=_title(data),
+            document=document,
+            boxes=boxes,
+            content_key=digest,
+            method="self",
+            signer_name=name,
+            signer_email=user.email,
+            by=by,
+            link_days=current_app.config["SIGNING_LINK_DAYS"],
+        )
+        acting = _owner_signing.set(user)
+        try:
+            return envelopes.sign(
+                envelope.id,
+                envelope.generation,
+                signature=signature,
+                consented=consented,
+                by=by,
+                hooks=current_app.extensions["signing"],
+            )
+        except SignatureRefused as refused:
+            raise LoaRefused(str(refused), "signature") from None
+        finally:
+            _owner_signing.reset(acting)
+
+
+def upload_signed(port_request, user, *, data, filename, signed_date, ip, user_agent):
+    """Keep an LOA signed on paper (or elsewhere) as the request's; return the Document.
+
+    Raise `documents.DocumentRefused` (nothing kept) for a file that is not accepted. A request
+    for a signature still open is cancelled: signed later, it would replace this copy.
+    """
+    with changing():
+        port_request = _locked(port_request)
+        _, digest = _ready(port_request)
+        stored = proof.store_document(
+            port_request,
+            "signed_loa",
+            data,
+            filename,
+            user=user,
+            signed_date=signed_date,
+            loa_digest=digest,
+        )
+        pending = SigningEnvelope.latest(loa.reference(port_request.id))
+        if pending is not None and pending.status not in FINAL:
+            envelopes.cancel(locked(pending.id), _party(user, ip, user_agent))
+            record_event(
+                port_request,
+                "loa_cancelled",
+                f"Cancelled the request for {pending.signer_name}'s signature: the uploaded "
+                "LOA takes its place.",
+                user=user,
+            )
+        return stored
 
 
 class PortalHooks:
     """What the portal does at each turn of an LOA's signature (see `signing.envelopes.Hooks`)."""
+
+    def is_current(self, envelope):
+        """Say whether the envelope's LOA is still the one its request, a draft, would print."""
+        port_request = _request_of(envelope)
+        return (
+            port_request is not None
+            and port_request.status in SIGNABLE
+            and loa_of(port_request)[1] == envelope.content_key
+        )
+
+    def signed(self, envelope, signed_pdf):
+        """Keep the signed LOA on the request, say so on its timeline, tell the owner."""
+        port_request = _request_of(envelope)
+        owner = _owner_signing.get() if envelope.method == "self" else None
+        earlier = documents.current(port_request, "signed_loa")
+        documents.store(
+            account=port_request.account,
+            kind="signed_loa",
+            data=signed_pdf,
+            label=SIGNED_LABEL,
+            user=owner,
+            actor=owner.name if owner is not None else envelope.signer_name,
+            # PortDesk made this PDF: only an upload's size is limited.
+            max_bytes=max(current_app.config["MAX_DOCUMENT_BYTES"], len(signed_pdf)),
+            port_request=port_request,
+            signed_date=envelope.signed_at.date(),
+            loa_digest=envelope.content_key,
+        )
+        replaced = " It replaces the signed LOA kept before." if earlier is not None else ""
+        if owner is not None:
+            record_event(
+                port_request,
+                "loa_signed",
+                f"Signed the LOA as {envelope.signer_name}, the authorized representative."
+                + replaced,
+                user=owner,
+            )
+        else:
+            record_event(
+                port_request,
+                "loa_signed",
+                f"Signed the LOA from the emailed link.{replaced}",
+                actor=envelope.signer_name,
+            )
+            _tell_owners(
+                port_request,
+                "loa_signed",
+                f"{envelope.signer_name} signed the LOA for {title_of(port_request)}",
+                envelope=envelope,
+                signed_at=_moment(envelope.signed_at),
+            )
+        _touch(port_request)
+
+    def declined(self, envelope):
+        """Put the signer's reason on the timeline and email it to the owner."""
+        port_request = _request_of(envelope)
+        record_event(
+            port_request,
+            "loa_declined",
+            f"Declined to sign the LOA: {envelope.decline_reason}",
+            actor=envelope.signer_name,
+        )
+        _tell_owners(
+            port_request,
+            "loa_declined",
+            f"{envelope.signer_name} declined to sign the LOA for {title_of(port_request)}",
+            envelope=envelope,
+        )
+
+    def new_link_requested(self, envelope):
+        """Tell the owner the signer's link ran out and they ask for a new one."""
+        port_request = _request_of(envelope)
+        if port_request is None:
+            return  # the draft was deleted: nobody is waiting for this signature
+        record_event(
+            port_request,
+            "loa_link_requested",
+            "Asked for a new link to sign the LOA: theirs has expired.",
+            actor=envelope.signer_name,
+        )
+        _tell_owners(
+            port_request,
+            "signing_new_link",
+            f"{envelope.signer_name} asks for a new link to sign the LOA for "
+            f"{title_of(port_request)}",
+            envelope=envelope,
+        )
+
+    def reminded(self, envelope):
+        """Email the signer a reminder with a fresh link of the current generation."""
+        port_request = _request_of(envelope)
+        data, _ = loa_of(port_request)
+        record_event(
+            port_request,
+            "loa_reminded",
+            f"Reminded {envelope.signer_name} to sign the LOA "
+            f"(reminder {envelope.reminders} of {envelopes.MAX_REMINDERS}).",
+        )
+        _email_signer(envelope, data, "signing_reminder")
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where the request's LOA stands, as its step shows it.
+
+    `signed` is the current signed LOA (a Document) and `signed_current` whether it was signed
+    for the LOA as the request stands. `envelope` is the request for a signature to show (None
+    when the signed LOA came after it) and `state` what it is now: sent, opened, expired,
+    outdated (the LOA changed since it was sent), signed, declined or cancelled.
+    """
+
+    signed: object = None
+    signed_current: bool = False
+    envelope: object = None
+    state: str = ""
+    events: tuple = ()
+
+    @property
+    def waiting(self):
+        """Say whether the signer may still sign (the step's panel keeps asking)."""
+        return self.state in ("sent", "opened")
+
+    def last(self, kind):
+        """Return the envelope's last event of this kind (a dict), or None."""
+        return next((event for event in reversed(self.events) if event["kind"] == kind), None)
+
+    @property
+    def new_link_asked(self):
+        """Return when the signer asked for a new link after the last one was sent, or None."""
+        asked = self.last("new_link_requested")
+        if asked and self.envelope and asked["at"] >= self.envelope.last_sent_at:
+            return asked["at"]
+        return None
+
+
+def standing(found, now=None):
+    """Return the Standing of a Review's LOA."""
+    signed, envelope = found.loa, found.envelope
+    if envelope is not None and signed is not None:
+        made_it = envelope.status == "signed" and envelope.signed_sha256 == signed.sha256
+        if not made_it and envelope.created_at <= signed.uploaded_at:
+            envelope = None  # the LOA kept came after it: what the envelope did is history
+    state, events = "", ()
+    if envelope is not None:
+        events = tuple(envelopes.trail(envelope))
+        state = _state(envelope, found.loa_digest, now or utcnow())
+    return Standing(
+        signed=signed,
+        signed_current=signed is not None and signed.loa_digest == found.loa_digest,
+        envelope=envelope,
+        state=state,
+        events=events,
+    )
+
+
+def _state(envelope, digest, now):
+    if envelope.status == "void":
+        return "outdated"
+    if envelope.status in FINAL:
+        return envelope.status
+    if envelope.content_key != digest:
+        return "outdated"
+    if envelope.expired(now):
+        return "expired"
+    return envelope.status
+
+
+_STATUS_WORDS = {
+    "signed": "signed",
+    "declined": "declined",
+    "cancelled": "cancelled",
+    "void": "replaced",
+}
+
+
+def _locked(port_request):
+    """Inside `changing()`: the draft again, locked; 404 when it is gone, NotADraft when not one."""
+    return locked_draft(port_request.account, port_request.id) or abort(404)
+
+
+def _ready(port_request):
+    """Return (data, digest) of the request's LOA; raise LoaNotReady until its steps are done."""
+    found = review(
+        port_request,
+        today=utcnow().date(),
+        lead_business_days=current_app.config["PORT_LEAD_BUSINESS_DAYS"],
+    )
+    if steps := missing_steps(found):
+        raise LoaNotReady(steps)
+    return loa_of(port_request, found.rows)
+
+
+def _shown(port_request, envelope_id):
+    """Return the request's newest envelope when it is the one the page showed."""
+    newest = SigningEnvelope.latest(loa.reference(port_request.id))
+    if newest is None or str(newest.id) != str(envelope_id or "").strip():
+        raise LoaRefused(
+            "The page was out of date: the request for a signature it showed has changed since, "
+            "so nothing was done. Check where it stands below."
+        )
+    return newest
+
+
+def _send(port_request, data, digest, user, *, name, email, message, by):
+    document, boxes = render(data)
+    envelope = envelopes.create(
+        reference=loa.reference(port_request.id),
+        requester_name=port_request.account.name,
+        requested_by=user.name,
+        title=_title(data),
+        document=document,
+        boxes=boxes,
+        content_key=digest,
+        method="email",
+        signer_name=name,
+        signer_email=email,
+        by=by,
+        link_days=current_app.config["SIGNING_LINK_DAYS"],
+        message=clean_message(message),
+    )
+    record_event(
+        port_request,
+        "loa_sent",
+        f"Sent the LOA to {name} ({email}) to sign; the link works until "
+        f"{_day(envelope.expires_at)}.",
+        user=user,
+    )
+    _email_signer(envelope, data, "signing_request")
+    _touch(port_request)
+    return envelope
+
+
+def _email_signer(envelope, data, template, *, again=False):
+    numbers = data["numbers"]
+    if template == "signing_reminder":
+        subject = f"Reminder: {envelope.requester_name} asks you to sign a Letter of Authorization"
+    else:
+        subject = f"{envelope.requester_name} asks you to sign a Letter of Authorization"
+    mail.enqueue(
+        to=envelope.signer_email,
+        subject=subject,
+        template=template,
+        purpose=template,
+        reference=envelope.reference,
+        envelope=envelope,
+        link=signing_link(envelope),
+        expires=_moment(envelope.expires_at),
+        numbers=numbers[:NUMBERS_NAMED],
+        more=max(0, len(numbers) - NUMBERS_NAMED),
+        carrier=data["carrier"],
+        new_carrier=current_app.config["PORTING_CARRIER"],
+        customer_name=data["customer_name"] or data["account_name"],
+        again=again,
+    )
+
+
+def _tell_owners(port_request, template, subject, **context):
+    """Email the owner who sent the LOA (or, when they cannot be, the account's owners)."""
+    link = mail.external_url("port_requests.loa", request_id=port_request.id)
+    for user in _owners(port_request):
+        mail.enqueue(
+            to=user.email,
+            subject=subject,
+            template=template,
+            purpose=template,
+            reference=loa.reference(port_request.id),
+            owner=user,
+            request_title=title_of(port_request),
+            link=link,
+            **context,
+        )
+
+
+def _owners(port_request):
+    sent = (
+        RequestEvent.select(RequestEvent.user)
+        .where(
+            (RequestEvent.port_request == port_request)
+            & RequestEvent.kind.in_(OWNER_EVENTS)
+            & RequestEvent.user.is_null(False)
+        )
+        .order_by(RequestEvent.at.desc(), RequestEvent.id.desc())
+        .first()
+    )
+    active = User.select().where(
+        (User.account == port_request.account) & (User.role == "owner") & User.is_active
+    )
+    sender = active.where(User.id == sent.user_id).first() if sent is not None else None
+    return [sender] if sender is not None else list(active.order_by(User.id))
+
+
+def _request_of(envelope):
+    kind, _, number = envelope.reference.partition(":")
+    if kind != "port_request" or not number.isdigit():
+        return None
+    return PortRequest.get_or_none(PortRequest.id == int(number))
+
+
+def _party(user, ip, user_agent):
+    return Party(actor=f"{user.name} ({user.email})", ip=ip or "", user_agent=user_agent or "")
+
+
+def _title(data):
+    return f"Letter of Authorization for {data['customer_name'] or data['account_name']}"
+
+
+def _touch(port_request):
+    port_request.updated_at = utcnow()
+    port_request.save(only=[PortRequest.updated_at])
+
+
+def _day(moment):
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def _moment(moment):
+    """Return a UTC time as an email says it: Tuesday 12 January 2027 at 14:03 UTC."""
+    if isinstance(moment, datetime.datetime):
+        return f"{moment:%A} {moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+    return str(moment)
