@@ -410,6 +410,30 @@ def test_submit_itself_refuses_a_request_that_left_draft(app, owner, mine):
         assert RequestEvent.select().where(RequestEvent.kind == "submitted").count() == 1
 
 
+def test_two_tabs_submitting_one_request_at_once_submit_it_once(app, owner, mine):
+    def submit():
+        with app.app_context():
+            try:
+                operations.submit(
+                    Account.get_by_id(4242), mine, user=owner, ip="", today=today(),
+                    lead_business_days=7,
+                )  # fmt: skip
+            except operations.NotSubmittable as refused:
+                return refused.message
+            return "submitted"
+
+    answers = at_once(submit, submit)
+
+    assert sorted(answers) == [
+        "This request is submitted already: only a draft is submitted.",
+        "submitted",
+    ]
+    with app.app_context():
+        assert NumberClaim.select().count() == 2
+        assert RequestEvent.select().where(RequestEvent.kind == "submitted").count() == 1
+        assert OutboxEmail.select().count() == 1
+
+
 # A number another request holds --------------------------------------------------------------
 
 
