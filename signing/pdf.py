@@ -1,20 +1,28 @@
 """The PDF side of a signature: the drawing checked, stamped into the document as shown, and
-documents joined. The same inputs always give the same bytes (no clock, no random ids).
+documents joined; and the fpdf2 set-up the LOA and the certificate share. The same inputs always
+give the same bytes (no clock, no random ids).
 
-No Flask. A stamp is an fpdf2 page drawn over one page of the document as a form XObject of its
-own: the page's content streams stay the very objects (and bytes) that were shown, wrapped
-between a `q` before them and the stamp after them, and every other page, font and image of the
-document is copied untouched.
+No Flask. A stamp is a form XObject drawn over its page: the page's content streams stay the
+very objects (and bytes) that were shown, wrapped between a `q` before them and the stamp after
+them, and every other page, font and image of the document is copied untouched. The stamp is
+written here rather than by fpdf2, because fpdf2 would embed a subset of a font for every typed
+name (ten times the cost of copying a 1,000-number LOA): a typed name is drawn as the outlines
+of its letters (a signature is a mark, not text to search), the date as Helvetica text (one of
+the fonts every reader has), a drawing as an image with its transparency.
 """
 
 import datetime
 import hashlib
 import io
 import math
+import threading
 from pathlib import Path
 
+from fontTools.pens.basePen import BasePen
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
-from PIL import Image, PngImagePlugin
+from fpdf.fonts import CORE_FONTS_CHARWIDTHS
+from PIL import ImageChops, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -44,6 +52,8 @@ MAX_DRAWING = (4000, 2000)
 INK_ALPHA, INK_LIGHTNESS = 32, 224
 # A drawing is kept at up to this many pixels per point of its box (about 300 dpi).
 PIXELS_PER_POINT = 4
+# A typed name's ink: the dark blue of a pen.
+TYPED_INK = (0.05, 0.1, 0.4)
 MONTHS = (
     "January",
     "February",
@@ -135,41 +145,44 @@ def stamp(document, boxes, *, signature, signer_name, signed_on):
     printed name): {"page", "x", "y", "width", "height"} in points from the page's top-left
     corner, pages from 0. `signature` has `drawn_png` (bytes) or `typed_name` (text).
     """
-    placed = {
-        "signature": ("signature", signature),
-        "date": ("date", long_date(signed_on)),
-        "name": ("name", signer_name),
-    }
     reader = PdfReader(io.BytesIO(document))
-    wanted = [(key, _box(boxes, key, len(reader.pages))) for key in placed if key in boxes]
-    if not any(key == "signature" for key, _ in wanted):
+    pages = len(reader.pages)
+    wanted = {key: _box(boxes, key, pages) for key in _MARKS if key in boxes}
+    if "signature" not in wanted:
         raise ValueError("The document has no signature box.")
-    pages = sorted({box["page"] for _, box in wanted})
-    overlay = FPDF(unit="pt")
-    overlay.set_creation_date(FIXED_DATE)
-    try:
-        for number in pages:
-            width, height = _size(reader.pages[number])
-            overlay.add_page(format=(width, height))
-            for key, box in wanted:
-                if box["page"] == number:
-                    kind, value = placed[key]
-                    _draw(overlay, kind, value, box)
-        drawn = bytes(overlay.output())
-    finally:
-        close(overlay)
-    stamps = PdfReader(io.BytesIO(drawn))
+    # A drawing is read (and refused) before any page is copied.
+    drawing = _drawing(signature.drawn_png) if signature.drawn_png is not None else None
     writer = PdfWriter(clone_from=reader)
-    for index, number in enumerate(pages):
-        _lay_over(writer, writer.pages[number], stamps.pages[index])
+    drawn = []
+    for number in sorted({box["page"] for box in wanted.values()}):
+        page = writer.pages[number]
+        marks = _Marks(writer, float(page.mediabox.height))
+        for key, box in wanted.items():
+            if box["page"] != number:
+                continue
+            if key == "signature" and drawing is not None:
+                marks.image(drawing, box)
+            elif key == "signature":
+                marks.outlines(signature.typed_name or "", box, script=True)
+            elif key == "date":
+                marks.text(long_date(signed_on), box)
+            else:
+                marks.outlines(signer_name or "", box, script=False)
+        drawn.append(_lay_over(writer, page, marks))
     # The first identifier stays the document's own; the second names this signed version.
     first = _first_id(reader) or hashlib.md5(document).digest()
     writer._ID = ArrayObject(
-        [ByteStringObject(first), ByteStringObject(hashlib.md5(document + drawn).digest())]
+        [
+            ByteStringObject(first),
+            ByteStringObject(hashlib.md5(document + b"".join(drawn)).digest()),
+        ]
     )
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+_MARKS = ("signature", "date", "name")
 
 
 def merge(parts):
@@ -217,16 +230,13 @@ def _drawing(png):
             rgba = image.convert("RGBA")
         except Exception as error:  # truncated, a bad checksum, a text chunk that inflates too far
             raise damaged from error
-    # Ink: opaque enough and dark enough. The mask is 255 where both hold.
-    opaque = rgba.getchannel("A").point(lambda alpha: 255 if alpha >= INK_ALPHA else 0)
-    dark = rgba.convert("L").point(lambda light: 255 if light <= INK_LIGHTNESS else 0)
-    ink = Image.new("L", rgba.size, 0)
-    ink.paste(dark, mask=opaque)
-    found = ink.getbbox()
+    # Ink is what is dark enough; its opacity is the drawing's own. A white background thus
+    # becomes transparent, and the stamp never hides the line beneath it.
+    alpha = ImageChops.multiply(rgba.getchannel("A"), rgba.convert("L").point(_DARK))
+    found = alpha.point(_OPAQUE).getbbox()
     if found is None:
         raise ValueError(f"The signature box is blank: nothing was drawn in it. {_AGAIN}")
-    # A white background becomes transparent, so the stamp never hides the line beneath it.
-    rgba.putalpha(Image.composite(rgba.getchannel("A"), ink, ink))
+    rgba.putalpha(alpha)
     left, top, right, bottom = found
     margin = max(1, min(rgba.size) // 50)
     return rgba.crop(
@@ -237,6 +247,10 @@ def _drawing(png):
             min(rgba.height, bottom + margin),
         )
     )
+
+
+_DARK = [255 if light <= INK_LIGHTNESS else 0 for light in range(256)]
+_OPAQUE = [255 if alpha >= INK_ALPHA else 0 for alpha in range(256)]
 
 
 def _box(boxes, key, pages):
@@ -253,103 +267,230 @@ def _box(boxes, key, pages):
     return {"page": page, "x": x, "y": y, "width": width, "height": height}
 
 
-def _size(page):
-    box = page.mediabox
-    return float(box.width), float(box.height)
+class _Marks:
+    """What is stamped on one page: PDF drawing operators and the resources they name.
 
+    Boxes are given from the page's top-left corner; PDF counts from the bottom-left.
+    """
 
-def _draw(pdf, kind, value, box):
-    if kind == "signature":
-        if value.drawn_png is not None:
-            _draw_image(pdf, _drawing(value.drawn_png), box)
+    def __init__(self, writer, page_height):
+        self.writer, self.page_height = writer, page_height
+        self.ops, self.images = [], DictionaryObject()
+        self.uses_helvetica = False
+
+    def image(self, image, box):
+        """Draw a drawing scaled to fit the box, keeping its shape, on the box's bottom line."""
+        # Kept at about 300 dpi of the box: a phone's 3x canvas adds bytes, not sharpness.
+        factor = math.ceil(
+            max(
+                image.width / (box["width"] * PIXELS_PER_POINT),
+                image.height / (box["height"] * PIXELS_PER_POINT),
+            )
+        )
+        if factor > 1:
+            image = image.reduce(factor)
+        scale = min(box["width"] / image.width, box["height"] / image.height)
+        width, height = image.width * scale, image.height * scale
+        name = f"/Drawing{len(self.images) + 1}"
+        self.images[NameObject(name)] = _image(self.writer, image)
+        bottom = self.page_height - box["y"] - box["height"]
+        self.ops.append(
+            f"q {_n(width)} 0 0 {_n(height)} {_n(box['x'])} {_n(bottom)} cm {name} Do Q"
+        )
+
+    def text(self, text, box):
+        """Write ASCII text in Helvetica, as large as fits (at most 11 pt), centred on the box."""
+        widths = CORE_FONTS_CHARWIDTHS["helvetica"]
+        width = sum(widths.get(char, 556) for char in text) / 1000 or 1
+        size = max(1.0, min(11, box["height"] * 0.7, box["width"] * 0.98 / width))
+        baseline = self.page_height - (box["y"] + box["height"] / 2 + size * 0.35)
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        self.ops.append(
+            f"BT 0 g /Helvetica {_n(size)} Tf {_n(box['x'])} {_n(baseline)} Td ({escaped}) Tj ET"
+        )
+        self.uses_helvetica = True
+
+    def outlines(self, text, box, *, script):
+        """Draw text as the outlines of its letters, as large as fits, on the box's bottom line.
+
+        With `script` (a typed signature): Dancing Script, in a pen's blue; letters it lacks in
+        DejaVu Sans; a letter neither has as DejaVu's replacement character.
+        """
+        fonts = (_outlines(SCRIPT), _outlines(SANS)) if script else (_outlines(SANS),)
+        glyphs = [_glyph(fonts, char) for char in " ".join(text.split())]
+        width = sum(font.advance(name) for font, name in glyphs)
+        if not width:
+            return
+        largest = box["height"] * (0.8 if script else 0.7)
+        size = min(largest, box["width"] * 0.95 / width)
+        if script:
+            # Room below the baseline for the script's descenders.
+            baseline = box["y"] + box["height"] - min(box["height"] * 0.22, size * 0.3)
+            ink = TYPED_INK
         else:
-            _draw_typed(pdf, value.typed_name or "", box)
-    elif kind == "date":
-        # The date is ASCII: a core font draws it without embedding one.
-        pdf.set_font("Helvetica", size=_fit(pdf, "Helvetica", value, box, 11))
-        _baseline_text(pdf, value, box)
-    else:
-        if SANS.lower() not in pdf.fonts:
-            pdf.add_font(SANS, "", FONTS / "DejaVuSans.ttf")
-        text = drawable(pdf, value)
-        pdf.set_font(SANS, size=_fit(pdf, SANS, text, box, 11))
-        _baseline_text(pdf, text, box)
+            baseline = box["y"] + box["height"] / 2 + size * 0.35
+            ink = (0, 0, 0)
+        x, y = box["x"], self.page_height - baseline
+        self.ops.append(f"q {' '.join(_n(part) for part in ink)} rg")
+        for font, name in glyphs:
+            outline = font.outline(name)
+            if outline:
+                scale = _n(size / font.units)
+                self.ops.append(f"q {scale} 0 0 {scale} {_n(x)} {_n(y)} cm {outline} f Q")
+            x += font.advance(name) * size
+        self.ops.append("Q")
+
+    def resources(self):
+        resources = DictionaryObject()
+        if self.images:
+            resources[NameObject("/XObject")] = self.images
+        if self.uses_helvetica:
+            helvetica = DictionaryObject(
+                {
+                    NameObject("/Type"): NameObject("/Font"),
+                    NameObject("/Subtype"): NameObject("/Type1"),
+                    NameObject("/BaseFont"): NameObject("/Helvetica"),
+                    NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+                }
+            )
+            resources[NameObject("/Font")] = DictionaryObject(
+                {NameObject("/Helvetica"): self.writer._add_object(helvetica)}
+            )
+        return resources
 
 
-def _draw_image(pdf, image, box):
-    # Kept at about 300 dpi of the box: a phone's 3x canvas adds bytes, not sharpness.
-    most = (
-        max(1, round(box["width"] * PIXELS_PER_POINT)),
-        max(1, round(box["height"] * PIXELS_PER_POINT)),
+def _image(writer, image):
+    """Add a drawing to the PDF as an RGB image with its transparency as a soft mask."""
+    mask = _image_stream(image.getchannel("A"), "/DeviceGray")
+    rgb = _image_stream(image.convert("RGB"), "/DeviceRGB")
+    rgb[NameObject("/SMask")] = writer._add_object(mask)
+    return writer._add_object(rgb)
+
+
+def _image_stream(image, color_space):
+    stream = DecodedStreamObject()
+    stream.set_data(image.tobytes())
+    stream.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Image"),
+            NameObject("/Width"): NumberObject(image.width),
+            NameObject("/Height"): NumberObject(image.height),
+            NameObject("/ColorSpace"): NameObject(color_space),
+            NameObject("/BitsPerComponent"): NumberObject(8),
+        }
     )
-    if image.width > most[0] or image.height > most[1]:
-        image.thumbnail(most, Image.Resampling.LANCZOS)
-    scale = min(box["width"] / image.width, box["height"] / image.height)
-    width, height = image.width * scale, image.height * scale
-    # On the line: at the bottom of the box, from its left edge.
-    pdf.image(image, x=box["x"], y=box["y"] + box["height"] - height, w=width, h=height)
+    # The fastest compression: a drawing is mostly empty, and is stamped while the signer waits.
+    return stream.flate_encode(level=1)
 
 
-def _draw_typed(pdf, name, box):
-    """Draw a typed name in the script font; letters it lacks in DejaVu Sans (or replaced)."""
-    if SCRIPT.lower() not in pdf.fonts:
-        pdf.add_font(SCRIPT, "", FONTS / "DancingScript-Regular.ttf")
-    script = pdf.fonts[SCRIPT.lower()].cmap
-    runs = []
-    for char in " ".join(name.split()):
-        family = SCRIPT if char == " " or ord(char) in script else SANS
-        if family == SANS:
-            if SANS.lower() not in pdf.fonts:
-                pdf.add_font(SANS, "", FONTS / "DejaVuSans.ttf")
-            char = drawable(pdf, char)
-        if runs and runs[-1][0] == family:
-            runs[-1][1] += char
-        else:
-            runs.append([family, char])
-    if not runs:
-        return
-    width = 0.0
-    for family, text in runs:
-        pdf.set_font(family, size=1)
-        width += pdf.get_string_width(text)
-    size = min(box["height"] * 0.8, box["width"] * 0.95 / width) if width else box["height"]
-    # The baseline a fifth of the box from its bottom leaves room for the script's descenders.
-    x, y = box["x"], box["y"] + box["height"] - min(box["height"] * 0.22, size * 0.3)
-    for family, text in runs:
-        pdf.set_font(family, size=size)
-        pdf.text(x, y, text)
-        x += pdf.get_string_width(text)
+class _Outlines:
+    """A font's letters as PDF path operators (in font units), read once per process."""
+
+    def __init__(self, path):
+        # Read from bytes: no file stays open.
+        font = TTFont(io.BytesIO(path.read_bytes()))
+        self.cmap = font.getBestCmap()
+        self.units = font["head"].unitsPerEm
+        self._advances = {name: advance for name, (advance, _) in font["hmtx"].metrics.items()}
+        self._glyphs = font.getGlyphSet()
+        self._paths = {}
+        # Outlines are decoded on first use; threads serving two signers must not share that.
+        self._lock = threading.Lock()
+
+    def advance(self, name):
+        """Return the glyph's advance in ems."""
+        return self._advances[name] / self.units
+
+    def outline(self, name):
+        found = self._paths.get(name)
+        if found is None:
+            with self._lock:
+                pen = _PathPen(self._glyphs)  # accents are other glyphs, drawn in place
+                self._glyphs[name].draw(pen)
+                found = self._paths[name] = " ".join(pen.ops)
+        return found
 
 
-def _fit(pdf, family, text, box, largest):
-    pdf.set_font(family, size=1)
-    width = pdf.get_string_width(text) or 1
-    return max(1.0, min(largest, box["height"] * 0.7, box["width"] * 0.98 / width))
+class _PathPen(BasePen):
+    """A fontTools pen that writes PDF path operators."""
+
+    def __init__(self, glyphs):
+        super().__init__(glyphSet=glyphs)
+        self.ops = []
+
+    def _moveTo(self, point):
+        self.ops.append(f"{_n(point[0])} {_n(point[1])} m")
+
+    def _lineTo(self, point):
+        self.ops.append(f"{_n(point[0])} {_n(point[1])} l")
+
+    def _curveToOne(self, one, two, three):
+        self.ops.append(" ".join(_n(value) for value in (*one, *two, *three)) + " c")
+
+    def _qCurveToOne(self, control, end):
+        # A quadratic curve is the cubic with control points two thirds of the way to its own.
+        start = self._getCurrentPoint()
+        first = (
+            start[0] + 2 * (control[0] - start[0]) / 3,
+            start[1] + 2 * (control[1] - start[1]) / 3,
+        )
+        second = (end[0] + 2 * (control[0] - end[0]) / 3, end[1] + 2 * (control[1] - end[1]) / 3)
+        self._curveToOne(first, second, end)
+
+    def _closePath(self):
+        self.ops.append("h")
 
 
-def _baseline_text(pdf, text, box):
-    # Centred on the box's height: the baseline a third of the font size below the middle.
-    pdf.text(box["x"], box["y"] + box["height"] / 2 + pdf.font_size * 0.35, text)
+_FONT_FILES = {SCRIPT: "DancingScript-Regular.ttf", SANS: "DejaVuSans.ttf"}
+_LOADED = {}
+_LOADING = threading.Lock()
 
 
-def _lay_over(writer, page, over):
-    """Draw the overlay page `over` on `page`, leaving the page's own streams as they were."""
-    width, height = _size(over)
-    left, bottom = (float(value) for value in page.mediabox.lower_left)
+def _outlines(family):
+    with _LOADING:
+        if family not in _LOADED:
+            _LOADED[family] = _Outlines(FONTS / _FONT_FILES[family])
+        return _LOADED[family]
+
+
+def _glyph(fonts, char):
+    """Return (font, glyph name) of the first font that has the letter, or the replacement."""
+    if char.isspace() or not char.isprintable():
+        char = " "
+    for font in fonts:
+        name = font.cmap.get(ord(char))
+        if name is not None:
+            return font, name
+    sans = _outlines(SANS)
+    return sans, sans.cmap[ord(REPLACEMENT)]
+
+
+def _n(value):
+    """Return a number as PDF operators take it: at most three decimals, no trailing zeros."""
+    text = f"{value:.3f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _lay_over(writer, page, marks):
+    """Draw the marks on `page`, leaving the page's own streams as they were; return them."""
+    left, bottom, right, top = (float(value) for value in page.mediabox)
+    content = "\n".join(marks.ops).encode()
     form = DecodedStreamObject()
-    form.set_data(over.get_contents().get_data())
+    form.set_data(content)
     form.update(
         {
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Form"),
             NameObject("/BBox"): ArrayObject(
-                [NumberObject(0), NumberObject(0), FloatObject(width), FloatObject(height)]
+                [NumberObject(0), NumberObject(0)] + [_number(right - left), _number(top - bottom)]
             ),
+            # The marks count from the page's corner; a media box may not start at 0 0.
             NameObject("/Matrix"): ArrayObject(
                 [NumberObject(1), NumberObject(0), NumberObject(0), NumberObject(1)]
-                + [FloatObject(left), FloatObject(bottom)]
+                + [_number(left), _number(bottom)]
             ),
-            NameObject("/Resources"): over["/Resources"].get_object().clone(writer),
+            NameObject("/Resources"): marks.resources(),
         }
     )
     form_ref = writer._add_object(form.flate_encode())
@@ -375,6 +516,11 @@ def _lay_over(writer, page, over):
     page[NameObject("/Contents")] = ArrayObject(
         [_stream(writer, b"q\n"), *shown, _stream(writer, f"\nQ q {name} Do Q\n".encode())]
     )
+    return content
+
+
+def _number(value):
+    return NumberObject(int(value)) if float(value).is_integer() else FloatObject(value)
 
 
 def _stream(writer, data):
