@@ -152,6 +152,8 @@ def stamp(document, boxes, *, signature, signer_name, signed_on):
         raise ValueError("The document has no signature box.")
     # A drawing is read (and refused) before any page is copied.
     drawing = _drawing(signature.drawn_png) if signature.drawn_png is not None else None
+    if drawing is None and not "".join((signature.typed_name or "").split()):
+        raise ValueError("The signature has neither a drawing nor a typed name.")
     writer = PdfWriter(clone_from=reader)
     drawn = []
     for number in sorted({box["page"] for box in wanted.values()}):
@@ -230,23 +232,21 @@ def _drawing(png):
             rgba = image.convert("RGBA")
         except Exception as error:  # truncated, a bad checksum, a text chunk that inflates too far
             raise damaged from error
+    blank = ValueError(f"The signature box is blank: nothing was drawn in it. {_AGAIN}")
+    # What is opaque first (on a signature pad's canvas, only the strokes are), so the finer
+    # work below is done on that part of the canvas alone.
+    opaque = rgba.getchannel("A").point(_OPAQUE).getbbox()
+    if opaque is None:
+        raise blank
+    rgba = rgba.crop(opaque)
     # Ink is what is dark enough; its opacity is the drawing's own. A white background thus
     # becomes transparent, and the stamp never hides the line beneath it.
     alpha = ImageChops.multiply(rgba.getchannel("A"), rgba.convert("L").point(_DARK))
     found = alpha.point(_OPAQUE).getbbox()
     if found is None:
-        raise ValueError(f"The signature box is blank: nothing was drawn in it. {_AGAIN}")
+        raise blank
     rgba.putalpha(alpha)
-    left, top, right, bottom = found
-    margin = max(1, min(rgba.size) // 50)
-    return rgba.crop(
-        (
-            max(0, left - margin),
-            max(0, top - margin),
-            min(rgba.width, right + margin),
-            min(rgba.height, bottom + margin),
-        )
-    )
+    return rgba.crop(found)
 
 
 _DARK = [255 if light <= INK_LIGHTNESS else 0 for light in range(256)]

@@ -5,6 +5,7 @@ import hashlib
 import io
 import random
 import struct
+import threading
 import zlib
 
 import pytest
@@ -256,6 +257,35 @@ def test_a_typed_name_fits_its_box_however_long():
 
     box = BOXES["signature"]
     assert box["x"] < widest(short) < widest(long) < box["x"] + box["width"]
+
+
+@pytest.mark.parametrize(
+    "empty", [Signature(), Signature(typed_name=""), Signature(typed_name=" \n ")]
+)
+def test_a_signature_with_nothing_to_draw_is_refused(empty):
+    with pytest.raises(ValueError, match="neither a drawing nor a typed name"):
+        pdf.stamp(document(), BOXES, signature=empty, signer_name="J", signed_on=SIGNED_ON)
+
+
+def test_signers_stamping_at_once_get_what_each_would_alone(monkeypatch):
+    # The letters' outlines are read once per process and shared: a fresh process's first
+    # signers arrive together.
+    names = ["Jane Doe", "José Müller", "Ωμέγα", "Жанна Ли", "Zoë Ångström", "山田", "Ivy", "Q"]
+    alone = {name: _typed(name) for name in names}
+    monkeypatch.setattr(pdf, "_LOADED", {})
+    barrier = threading.Barrier(len(names))
+    found = {}
+
+    def sign(name):
+        barrier.wait()
+        found[name] = _typed(name)
+
+    threads = [threading.Thread(target=sign, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert found == alone
 
 
 def test_a_name_box_gets_the_signers_printed_name():
