@@ -114,6 +114,8 @@ def test_a_drawing_that_cannot_sign_is_refused_with_what_to_do(data, message):
         png(),  # the pad's: ink on a transparent canvas
         png(mode="RGB", background=(255, 255, 255), ink=(0, 0, 60)),
         png(mode="L", background=255, ink=0),
+        png(mode="LA", background=(255, 0), ink=(0, 255)),
+        png(mode="I;16", background=65535, ink=0),  # 16 bits a pixel
         png((20, 10)),
         png((4000, 2000)),
     ],
