@@ -24,9 +24,10 @@ from portal.models import (
     utcnow,
 )
 from portal.port_requests import agreements
+from portal.port_requests.blueprint import STEP_ENDPOINTS
 from portal.port_requests.drafts import store_numbers
 from portal.port_requests.events import record_event
-from portal.port_requests.review import review
+from portal.port_requests.review import STEP_TITLES, review
 from portal.port_requests.statuses import DESCRIPTIONS, describe
 from tests.conftest import without_csrf
 from tests.test_api import bearer, issue_key
@@ -354,7 +355,8 @@ def test_a_request_page_marks_each_step_and_continues_at_the_first_incomplete(
     assert f'<a class="button button--primary" href="/port-requests/{request_id}/details">' in html
     assert "Continue: Details" in html
     # Every step is open: each links to its page, whatever is left before it.
-    for step in ("general", "details", "numbers", "agreements", "bill", "loa", "submit"):
+    assert list(STEP_ENDPOINTS) == list(STEP_TITLES)
+    for step in STEP_TITLES:
         assert f'<a href="/port-requests/{request_id}/{step}">' in html
 
 
