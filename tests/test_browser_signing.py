@@ -82,11 +82,15 @@ def test_the_signer_draws_on_a_phone_and_the_owners_step_turns_to_signed_by_itse
     status = owner_page.locator("#loa-status")
     expect(status).to_contain_text("Sent to Dana Reyes (dana@harborclinic.com) on")
     owner_page.evaluate("window.stayedOnThePage = true")
+    # A new link, in place: the one emailed first stops working.
+    status.get_by_role("button", name="Send a new link").click()
+    expect(status).to_contain_text("Sent: an email with a link to sign the LOA is on its way")
 
-    # The representative follows the emailed link on a phone.
+    # The representative follows the newest emailed link on a phone.
     with app.app_context():
-        email = OutboxEmail.get(OutboxEmail.purpose == "signing_request")
+        first, email = OutboxEmail.select().order_by(OutboxEmail.id)
     link = LINK.search(email.text_body).group(0)
+    assert link != LINK.search(first.text_body).group(0)
     signer_phone.goto(link)
     expect(signer_phone.get_by_role("heading", level=1)).to_contain_text("Sign:")
     expect(status).to_contain_text("opened the LOA on", timeout=15_000)

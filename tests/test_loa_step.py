@@ -246,7 +246,7 @@ def test_sending_creates_one_envelope_and_one_email_with_the_link_the_numbers_an
     assert link in email.html_body
     assert app.test_client().get(link).status_code == 200
     page = owner_client.get(loa_url(request_id))
-    assert "Sent: Dana Reyes has an email with a link to sign the LOA" in text_of(page)
+    assert "Sent: an email with a link to sign the LOA is on its way to Dana Reyes" in text_of(page)
     region = status_region(page)
     assert "Sent Sent to Dana Reyes (dana@harborclinic.com) on" in region
     assert "Not opened yet." in region
@@ -305,7 +305,9 @@ def test_resending_kills_the_old_link_and_the_new_one_works(app, owner_client, d
     dead = signer.get(old)
     assert dead.status_code == 410 and "A newer link was sent" in text_of(dead)
     assert signer.get(new).status_code == 200
-    assert "Sent: Dana Reyes has an email" in text_of(owner_client.get(loa_url(draft)))
+    assert "Sent: an email with a link to sign the LOA is on its way to Dana Reyes" in text_of(
+        owner_client.get(loa_url(draft))
+    )
     assert events(app, draft)[-1][0] == "loa_resent"
 
 
@@ -373,7 +375,9 @@ def test_htmx_resend_and_cancel_answer_the_status_region_in_place(app, owner_cli
         assert response.status_code == 200
         assert "<html" not in response.get_data(as_text=True)
         assert 'id="wizard-steps"' in response.get_data(as_text=True)
-    assert "Sent: Dana Reyes has an email" in text_of(resent)
+    assert "Sent: an email with a link to sign the LOA is on its way to Dana Reyes" in text_of(
+        resent
+    )
     assert 'hx-trigger="click, every 5s"' in resent.get_data(as_text=True)
     assert "Cancelled: the link sent to Dana Reyes no longer works." in text_of(cancelled)
     assert 'hx-trigger="click, every 5s"' not in cancelled.get_data(as_text=True)
@@ -887,3 +891,81 @@ def test_a_resend_and_a_cancel_at_once_leave_one_consistent_answer(app, draft, o
     after = [(envelope.status, envelope.generation) for envelope in envelopes_of(app, draft)]
     assert after in ([("cancelled", 3)], [("cancelled", 2), ("sent", 1)])
     assert len(emails(app)) == 2
+
+
+@pytest.mark.parametrize("action", ["cancel", "resend", "sign", "upload"])
+def test_the_signer_and_the_owner_acting_at_once_each_get_an_answer(app, draft, owner, action):
+    owner_client = app.test_client()
+    login(owner_client, OWNER_EMAIL)
+    send(owner_client, draft)
+    [envelope] = envelopes_of(app, draft)
+    link = link_of(emails(app)[0])
+    signer = app.test_client()
+    barrier = threading.Barrier(2)
+    answers = {}
+
+    def sign_by_link():
+        barrier.wait()
+        answers["signer"] = signer.post(link, data={"consent": "y", "typed_name": "Dana Reyes"})
+
+    def act():
+        barrier.wait()
+        if action == "sign":
+            answers["owner"] = sign_here(owner_client, draft)
+        elif action == "upload":
+            answers["owner"] = upload(owner_client, draft)
+        else:
+            answers["owner"] = owner_client.post(
+                loa_url(draft, f"/{action}"), data={"envelope": envelope.id}
+            )
+
+    threads = [threading.Thread(target=sign_by_link), threading.Thread(target=act)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # Whoever came second was told in words (a dead link's page, a flash): nothing failed.
+    assert answers["owner"].status_code == 302
+    assert answers["signer"].status_code in (302, 410)
+    signer_won = answers["signer"].status_code == 302
+    assert envelopes_of(app, draft)[0].status == ("signed" if signer_won else {
+        "cancel": "cancelled", "resend": "sent", "sign": "void", "upload": "cancelled"
+    }[action])  # fmt: skip
+    found = reviewed(app, draft)
+    if signer_won or action in ("sign", "upload"):
+        assert found.steps["loa"] == "complete"
+    if signer_won and action in ("cancel", "resend"):
+        assert len(signed_loas(app, draft)) == 1
+        told = {
+            "cancel": "Nothing to cancel: the request for Dana Reyes's signature was signed "
+            "already.",
+            "resend": "Nothing was sent: Dana Reyes signed the LOA already.",
+        }[action]
+        assert told in text_of(owner_client.get(loa_url(draft)))
+
+
+# Reminders (cron)
+
+
+def test_cron_reminds_the_signer_with_a_link_that_works(app, owner_client, draft, monkeypatch):
+    monkeypatch.setitem(app.config, "PUBLIC_URL", "https://portal.example.com/desk")
+    send(owner_client, draft)
+    with app.app_context():
+        SigningEnvelope.update(last_sent_at=utcnow() - timedelta(days=3)).execute()
+
+    result = app.test_cli_runner().invoke(args=["signing", "remind"])
+    again = app.test_cli_runner().invoke(args=["signing", "remind"])
+
+    assert result.exit_code == 0 and "Reminded 1 signer." in result.output
+    assert "Reminded 0 signers." in again.output
+    _, reminder = emails(app)
+    assert (reminder.to_address, reminder.purpose) == ("dana@harborclinic.com", "signing_reminder")
+    assert reminder.subject.startswith("Reminder: Acme Dental asks you to sign")
+    assert "is still waiting for your signature" in reminder.text_body
+    url = re.search(r"https://portal\.example\.com/desk(/sign/\S+)", reminder.text_body)
+    assert url and app.test_client().get(url.group(1)).status_code == 200
+    assert events(app, draft)[-1] == (
+        "loa_reminded", "Reminded Dana Reyes to sign the LOA (reminder 1 of 3).", "PortDesk",
+    )  # fmt: skip
+    assert "1 reminder sent." in status_region(owner_client.get(loa_url(draft)))

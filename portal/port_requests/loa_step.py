@@ -335,6 +335,7 @@ def _form_values(form, *names):
 
 def _sent_words(envelope):
     return (
-        f"Sent: {envelope.signer_name} has an email with a link to sign the LOA, working until "
+        f"Sent: an email with a link to sign the LOA is on its way to {envelope.signer_name} "
+        f"({envelope.signer_email}); the link works until "
         f"{envelope.expires_at.day} {envelope.expires_at:%b %Y}."
     )

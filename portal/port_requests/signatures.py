@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import abort, current_app
 
 from portal import documents, mail
+from portal.db import db, is_postgresql
 from portal.models import PortRequest, RequestEvent, User, looks_like_email, utcnow
 from portal.port_requests import loa, proof
 from portal.port_requests.drafts import changing, locked_draft
@@ -148,6 +149,11 @@ def resend(port_request, user, *, envelope_id, ip, user_agent):
         data, digest = _ready(port_request)
         by = _party(user, ip, user_agent)
         envelope = locked(shown.id)
+        if envelope.status == "signed":
+            raise LoaRefused(
+                f"Nothing was sent: {envelope.signer_name} signed the LOA already. Check where it "
+                "stands below."
+            )
         if envelope.status in FINAL or envelope.content_key != digest:
             name, email = check_signer(data, envelope.signer_name, envelope.signer_email)
             return _send(
@@ -454,7 +460,22 @@ _STATUS_WORDS = {
 
 
 def _locked(port_request):
-    """Inside `changing()`: the draft again, locked; 404 when it is gone, NotADraft when not one."""
+    """Inside `changing()`: the draft again, locked; 404 when it is gone, NotADraft when not one.
+
+    Its open envelopes are locked first: a signer's transaction locks the envelope, then writes
+    the request's rows (its timeline, its signed LOA), so taking the request first could wait
+    on the signer while the signer waits on it (a deadlock, on PostgreSQL).
+    """
+    query = (
+        SigningEnvelope.select(SigningEnvelope.id)
+        .where(
+            (SigningEnvelope.reference == loa.reference(port_request.id))
+            & SigningEnvelope.status.not_in(FINAL)
+        )
+        .order_by(SigningEnvelope.id)
+    )
+    if is_postgresql(db):
+        list(query.for_update())
     return locked_draft(port_request.account, port_request.id) or abort(404)
 
 
