@@ -566,6 +566,7 @@ def test_signing_yourself_without_what_it_needs_keeps_nothing(
     error = re.search(rf'<p class="field__error" id="{field}-error">(.*?)</p>', html, re.DOTALL)
     assert error and words in error.group(1)
     assert "Not signed yet:" in html
+    assert "\x00" not in html and "javascript:" not in html and "!!!!" not in html
     assert envelopes_of(app, draft) == [] and signed_loas(app, draft) == []
     assert events(app, draft) == []
 

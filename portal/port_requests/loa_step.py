@@ -35,7 +35,7 @@ from portal.port_requests.review import STEP_TITLES
 from portal.web import wants_fragment
 from signing import consent
 from signing.envelopes import MAX_REASON, SignatureRefused
-from signing.views import read_signature
+from signing.views import CONTROL, read_signature
 
 NO_FILE = "Choose the signed LOA's file: a PDF, or a photo or scan as PNG or JPEG."
 
@@ -207,6 +207,10 @@ def loa_sign(request_id):
             return draft_or_redirect(error.port_request)
         else:
             return _back(request_id, "Signed: the signed LOA is kept with the request.", "success")
+    # Shown again: what was typed, less what cannot be printed; a refused drawing is not kept.
+    form.typed_name.data = CONTROL.sub("", form.typed_name.data or "")
+    if problem and problem[0] == "signature":
+        form.signature_png.data = ""
     return _page(port_request, sign=form, sign_problem=problem, status=400)
 
 
