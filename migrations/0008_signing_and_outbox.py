@@ -37,7 +37,10 @@ def up(migrator, db):
         status = CharField(
             max_length=12,
             constraints=[
-                Check("status IN ('sent', 'opened', 'signed', 'declined', 'cancelled', 'void')")
+                Check(
+                    "status IN ('sent', 'opened', 'signed', 'declined', 'cancelled', 'void', "
+                    "'replaced')"
+                )
             ],
         )
         generation = IntegerField()

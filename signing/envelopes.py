@@ -109,14 +109,14 @@ def create(
 ):
     """Open an envelope for the document; return it. Runs in the caller's transaction.
 
-    Earlier envelopes of the same reference that are still open become void: one document,
+    Earlier envelopes of the same reference that are still open are replaced: one document,
     one live request for its signature.
     """
     now = utcnow()
     for earlier in SigningEnvelope.select().where(
         (SigningEnvelope.reference == reference) & SigningEnvelope.status.not_in(FINAL)
     ):
-        _close(earlier, "void", "replaced", by, now)
+        _close(earlier, "replaced", "replaced", by, now)
     envelope = SigningEnvelope.create(
         reference=reference,
         requester_name=requester_name,

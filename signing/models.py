@@ -24,8 +24,9 @@ from peewee import CharField as _CharField
 database = DatabaseProxy()
 
 # An envelope's statuses. "expired" is not one: it is read from `expires_at`.
-STATUSES = ("sent", "opened", "signed", "declined", "cancelled", "void")
-FINAL = ("signed", "declined", "cancelled", "void")
+STATUSES = ("sent", "opened", "signed", "declined", "cancelled", "void", "replaced")
+# "void": the document changed; "replaced": a newer envelope asks for the same signature.
+FINAL = ("signed", "declined", "cancelled", "void", "replaced")
 METHODS = ("email", "self")
 
 

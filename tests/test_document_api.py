@@ -418,3 +418,24 @@ def test_no_key_no_documents(app, api, foreign, method):
     response = getattr(api, method)(f"{URL}/{request_id}/documents")
 
     assert_error(response, 401, "unauthorized")
+
+
+def test_a_signed_loa_uploaded_through_the_api_counts_until_a_field_on_it_changes(
+    app, api, acme_key, inventory
+):
+    request_id = make_draft(app, inventory[0])
+
+    stored = post(api, acme_key, request_id, loa_form(signed_date=today().isoformat()))
+    after_upload = api.get(f"{URL}/{request_id}", headers=bearer(acme_key)).get_json()
+    api.patch(
+        f"{URL}/{request_id}",
+        json={"billing": {**after_upload["billing"], "account_number": "999-000-111"}},
+        headers=bearer(acme_key),
+    )
+    after_change = api.get(f"{URL}/{request_id}", headers=bearer(acme_key)).get_json()
+
+    assert stored.status_code == 201
+    assert after_upload["steps"]["loa"] == "complete"
+    assert [p["code"] for p in after_upload["problems"] if p["field"] == "loa"] == []
+    assert after_change["steps"]["loa"] == "incomplete"
+    assert [p["code"] for p in after_change["problems"] if p["field"] == "loa"] == ["loa_outdated"]

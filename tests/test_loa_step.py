@@ -578,7 +578,7 @@ def test_signing_yourself_replaces_a_link_still_open(app, owner_client, draft):
     sign_here(owner_client, draft)
 
     sent, signed = envelopes_of(app, draft)
-    assert (sent.status, signed.status) == ("void", "signed")
+    assert (sent.status, signed.status) == ("replaced", "signed")
     assert app.test_client().get(link).status_code == 410
     assert len(signed_loas(app, draft)) == 1
 
@@ -745,7 +745,7 @@ def test_a_link_sent_before_a_change_is_outdated_and_the_new_loa_goes_out_again(
     assert dead.status_code == 410
     owner_client.post(loa_url(draft, "/resend"), data={"envelope": envelope.id})
     old, new = envelopes_of(app, draft)
-    assert old.status == "void" and new.status == "sent"
+    assert old.status == "replaced" and new.status == "sent"
     assert new.content_key == reviewed(app, draft).loa_digest != old.content_key
     assert signer.get(link_of(emails(app)[-1])).status_code == 200
 
@@ -759,7 +759,7 @@ def foreign(app, inventory, other_owner):
     request_id = make_draft(app, inventory[1])
     with app.app_context():
         port_request = PortRequest.get_by_id(request_id)
-        data, digest = signatures.loa_of(port_request)
+        data, digest = loa.of_request(port_request)
         envelope = envelopes.create(
             reference=loa.reference(request_id),
             requester_name="Globex Plumbing",
@@ -862,7 +862,7 @@ def test_two_sends_at_once_leave_one_link_open(app, draft, owner):
 
     assert answers == [302, 302]
     statuses = sorted(envelope.status for envelope in envelopes_of(app, draft))
-    assert statuses == ["sent", "void"]
+    assert statuses == ["replaced", "sent"]
     assert len(emails(app)) == 2
 
 
@@ -931,7 +931,7 @@ def test_the_signer_and_the_owner_acting_at_once_each_get_an_answer(app, draft, 
     assert answers["signer"].status_code in (302, 410)
     signer_won = answers["signer"].status_code == 302
     assert envelopes_of(app, draft)[0].status == ("signed" if signer_won else {
-        "cancel": "cancelled", "resend": "sent", "sign": "void", "upload": "cancelled"
+        "cancel": "cancelled", "resend": "sent", "sign": "replaced", "upload": "cancelled"
     }[action])  # fmt: skip
     found = reviewed(app, draft)
     if signer_won or action in ("sign", "upload"):

@@ -336,14 +336,15 @@ def test_a_document_no_longer_wanted_is_void_read_only_then_made_void_by_a_post(
     assert hooks.signed_pdfs == {}
 
 
-def test_a_new_envelope_for_the_same_reference_voids_the_open_one(database):
+def test_a_new_envelope_for_the_same_reference_replaces_the_open_one(database):
     hooks = FakeHooks()
     first = make_envelope()
     second = make_envelope()
-    assert fresh(first).status == "void"
+    assert fresh(first).status == "replaced"
+    assert kinds(first) == ["sent", "replaced"]
     with pytest.raises(NotSignable) as refused:
         sign(first, hooks)
-    assert refused.value.reason == "void"
+    assert refused.value.reason == "replaced"
     assert sign(second, hooks).status == "signed"
 
 

@@ -52,6 +52,17 @@ def loa_data(fields, rows, *, request_id, account_name):
     }
 
 
+def of_request(port_request, rows=None):
+    """Return (the LOA's data, its digest) as the stored request stands."""
+    data = loa_data(
+        port_request.fields,
+        port_request.numbers() if rows is None else rows,
+        request_id=port_request.id,
+        account_name=port_request.account.name,
+    )
+    return data, digest(data)
+
+
 def digest(data):
     """Return the SHA-256 (hex) of the LOA's data: equal data, equal digest."""
     canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
@@ -100,22 +111,24 @@ def loa_problems(signed_loa, envelope, current_digest, *, today):
     stands now. An LOA signed for other data no longer counts; one uploaded with a signing date
     past MAX_AGE_DAYS is a warning the owner may confirm.
     """
+    if signed_loa is not None and signed_loa.loa_digest == current_digest:
+        return _age_problems(signed_loa, today)
+    pending = (
+        envelope is not None
+        and envelope.status in ("sent", "opened")
+        and envelope.content_key == current_digest
+        and not envelope.expired()
+    )
+    if pending:
+        return [
+            Problem(
+                "loa",
+                "loa_awaiting_signature",
+                "error",
+                f"The LOA is waiting for {envelope.signer_name}'s signature.",
+            )
+        ]
     if signed_loa is None:
-        pending = (
-            envelope is not None
-            and envelope.status in ("sent", "opened")
-            and envelope.content_key == current_digest
-            and not envelope.expired()
-        )
-        if pending:
-            return [
-                Problem(
-                    "loa",
-                    "loa_awaiting_signature",
-                    "error",
-                    f"The LOA is waiting for {envelope.signer_name}'s signature.",
-                )
-            ]
         return [
             Problem(
                 "loa",
@@ -125,16 +138,18 @@ def loa_problems(signed_loa, envelope, current_digest, *, today):
                 "authorized representative, or upload a copy that is already signed.",
             )
         ]
-    if signed_loa.loa_digest != current_digest:
-        return [
-            Problem(
-                "loa",
-                "loa_outdated",
-                "error",
-                "A detail on the LOA changed after it was signed: the signature no longer "
-                "counts. Get the new LOA signed.",
-            )
-        ]
+    return [
+        Problem(
+            "loa",
+            "loa_outdated",
+            "error",
+            "A detail on the LOA changed after it was signed: the signature no longer "
+            "counts. Get the new LOA signed.",
+        )
+    ]
+
+
+def _age_problems(signed_loa, today):
     signed = signed_loa.signed_date
     if isinstance(signed, datetime.datetime):
         signed = signed.date()

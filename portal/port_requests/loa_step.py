@@ -18,6 +18,7 @@ from wtforms.validators import Length, ValidationError
 from portal import documents
 from portal.auth import role_required
 from portal.models import utcnow
+from portal.port_requests import loa as loa_document
 from portal.port_requests import signatures
 from portal.port_requests.blueprint import (
     bp,
@@ -113,7 +114,7 @@ def loa_pdf(request_id):
     if signatures.missing_steps(found):
         flash("Finish the Details and Numbers steps first: the LOA is made from them.", "error")
         return redirect(url_for("port_requests.loa", request_id=request_id))
-    document, _ = signatures.render(signatures.loa_of(port_request, found.rows)[0])
+    document, _ = signatures.render(loa_document.of_request(port_request, found.rows)[0])
     disposition = "attachment" if request.args.get("download") else "inline"
     response = make_response(document)
     response.mimetype = "application/pdf"
@@ -300,7 +301,7 @@ def _status_context(found, standing):
 def _page(port_request, *, send=None, sign=None, upload=None, sign_problem=None, status=200):
     found = review_of(port_request)
     missing = signatures.missing_steps(found)
-    data = signatures.loa_of(port_request, found.rows)[0]
+    data = loa_document.of_request(port_request, found.rows)[0]
     authorized = data["authorized"]
     if send is None:
         send = SendForm(formdata=None, name=authorized["name"], email=authorized["email"])

@@ -29,6 +29,7 @@ from portal import documents
 from portal.auth import login_required, role_required
 from portal.models import Document, PortRequest, WarningConfirmation, utcnow
 from portal.port_requests import bill as bill_rules
+from portal.port_requests import loa
 from portal.port_requests.blueprint import (
     MAX_ID,
     bp,
@@ -142,8 +143,12 @@ def read_upload(upload):
 def store_document(port_request, kind, data, filename, *, user=None, actor=None, **dates):
     """Inside `changing()`: store the bytes as the request's document of this kind, and log it.
 
-    Raise `documents.DocumentRefused` (nothing stored) for a file that is not accepted.
+    Raise `documents.DocumentRefused` (nothing stored) for a file that is not accepted. A signed
+    LOA keeps the digest of the LOA data it was signed for (the request as it stands, unless the
+    caller says otherwise), so a later change of a field on the LOA makes it outdated.
     """
+    if kind == "signed_loa" and "loa_digest" not in dates:
+        dates["loa_digest"] = loa.of_request(port_request)[1]
     earlier = documents.current(port_request, kind)
     stored = documents.store(
         account=port_request.account,

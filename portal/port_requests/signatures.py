@@ -58,17 +58,6 @@ class LoaNotReady(LoaRefused):
         self.steps = steps
 
 
-def loa_of(port_request, rows=None):
-    """Return (the LOA's data, its digest) as the request stands."""
-    data = loa.loa_data(
-        port_request.fields,
-        port_request.numbers() if rows is None else rows,
-        request_id=port_request.id,
-        account_name=port_request.account.name,
-    )
-    return data, loa.digest(data)
-
-
 def render(data):
     """Return (the LOA's PDF, its boxes) for this deployment's carrier."""
     return loa.render(data, carrier_name=current_app.config["PORTING_CARRIER"])
@@ -291,7 +280,7 @@ class PortalHooks:
         return (
             port_request is not None
             and port_request.status in SIGNABLE
-            and loa_of(port_request)[1] == envelope.content_key
+            and loa.of_request(port_request)[1] == envelope.content_key
         )
 
     def signed(self, envelope, signed_pdf):
@@ -375,7 +364,7 @@ class PortalHooks:
     def reminded(self, envelope):
         """Email the signer a reminder with a fresh link of the current generation."""
         port_request = _request_of(envelope)
-        data, _ = loa_of(port_request)
+        data, _ = loa.of_request(port_request)
         record_event(
             port_request,
             "loa_reminded",
@@ -455,7 +444,8 @@ _STATUS_WORDS = {
     "signed": "signed",
     "declined": "declined",
     "cancelled": "cancelled",
-    "void": "replaced",
+    "void": "made void by a change to the LOA",
+    "replaced": "replaced by a newer one",
 }
 
 
@@ -488,7 +478,7 @@ def _ready(port_request):
     )
     if steps := missing_steps(found):
         raise LoaNotReady(steps)
-    return loa_of(port_request, found.rows)
+    return loa.of_request(port_request, found.rows)
 
 
 def _shown(port_request, envelope_id):
