@@ -65,8 +65,13 @@ DEAD = {
 }
 
 
+# What a checkbox field holding these means: not ticked (WTForms takes only "false" and "").
+NOT_TICKED = ("", "0", "false", "off", "no", "n")
+
+
 class SignForm(FlaskForm):
-    consent = BooleanField("I agree to sign electronically")
+    # A crafted "0" or "off" is no consent: only a ticked box (any other value) is.
+    consent = BooleanField("I agree to sign electronically", false_values=NOT_TICKED)
     signature_png = HiddenField()
     typed_name = StringField("Type your name to sign with it")
 

@@ -215,8 +215,14 @@ def test_two_tabs_signing_at_once_sign_once(app, envelope, hooks):
     assert hooks.named("signed") == [envelope.id]
 
 
-def test_without_the_consent_nothing_is_signed_and_nothing_is_lost(app, client, envelope, hooks):
-    response = client.post(link(app, envelope), data={"typed_name": "Rita Ruiz"})
+@pytest.mark.parametrize("consent_sent", [None, "", "0", "false", "off", "no"])
+def test_without_the_consent_nothing_is_signed_and_nothing_is_lost(
+    app, client, envelope, hooks, consent_sent
+):
+    form = {"typed_name": "Rita Ruiz"}
+    if consent_sent is not None:
+        form["consent"] = consent_sent
+    response = client.post(link(app, envelope), data=form)
     page = text(response)
     assert response.status_code == 400
     assert "Tick the box to agree to sign electronically" in page

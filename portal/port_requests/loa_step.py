@@ -36,7 +36,7 @@ from portal.port_requests.review import STEP_TITLES
 from portal.web import wants_fragment
 from signing import consent
 from signing.envelopes import MAX_REASON, SignatureRefused
-from signing.views import CONTROL, read_signature
+from signing.views import CONTROL, NOT_TICKED, read_signature
 
 NO_FILE = "Choose the signed LOA's file: a PDF, or a photo or scan as PNG or JPEG."
 
@@ -57,8 +57,8 @@ class EnvelopeForm(FlaskForm):
 
 
 class SignForm(FlaskForm):
-    representative = BooleanField("I am the authorized representative")
-    consent = BooleanField("I agree to sign electronically")
+    representative = BooleanField("I am the authorized representative", false_values=NOT_TICKED)
+    consent = BooleanField("I agree to sign electronically", false_values=NOT_TICKED)
     signature_png = HiddenField()
     typed_name = StringField("Type your name to sign with it")
 

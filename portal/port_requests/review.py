@@ -63,8 +63,13 @@ class Review:
 
     @property
     def submittable(self):
-        """Say whether the request may be submitted: a draft with no problem left open."""
-        return self.port_request.status == "draft" and not self.problems
+        """Say whether the request may be submitted: a draft, its agreements accepted, no
+        problem left open."""
+        return (
+            self.port_request.status == "draft"
+            and self.steps["agreements"] == COMPLETE
+            and not self.problems
+        )
 
     @property
     def as_request(self):
