@@ -2,6 +2,7 @@
 written; a claim conflict; cancelling; another account's ids; and twenty owners submitting one
 number at the same moment (threads on real connections, and through a live server)."""
 
+import hashlib
 import json
 import re
 from html import unescape
@@ -12,6 +13,7 @@ from fpdf import FPDF
 from portal import create_app, documents
 from portal.models import (
     Account,
+    Document,
     NumberClaim,
     OutboxEmail,
     PortNumber,
@@ -258,6 +260,29 @@ def test_a_submit_claims_every_number_logs_it_and_emails_the_owner(app, owner_cl
         assert "2 numbers from Lumen, on the earliest date the carriers allow" in email.text_body
         for body in (email.text_body, email.html_body):
             assert f"http://localhost/port-requests/{mine}" in body
+
+
+def test_after_submit_the_request_page_downloads_the_bill_and_the_signed_loa(
+    app, owner_client, mine
+):
+    owner_client.post(url(mine, "/submit"))
+    page = owner_client.get(url(mine)).get_data(as_text=True)
+    with app.app_context():
+        kept = {
+            item.kind: item
+            for item in Document.select().where(
+                (Document.port_request == mine) & Document.replaced_at.is_null()
+            )
+        }
+
+    assert set(kept) == {"bill", "signed_loa"}
+    assert 'aria-labelledby="documents-title"' in page
+    for item in kept.values():
+        link = url(mine, f"/documents/{item.id}")
+        assert f'href="{link}"' in page
+        download = owner_client.get(link)
+        assert download.status_code == 200
+        assert hashlib.sha256(download.data).hexdigest() == item.sha256
 
 
 def test_after_submit_the_request_changes_no_more(app, owner_client, mine):

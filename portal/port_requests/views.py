@@ -33,6 +33,7 @@ from portal.port_requests.blueprint import (
 from portal.port_requests.drafts import NotADraft, changing, locked_draft
 from portal.port_requests.events import record_event
 from portal.port_requests.operations import can_cancel
+from portal.port_requests.proof import KIND_NAMES, TYPE_NAMES, size_words
 from portal.port_requests.proof import field_heading as field_label
 from portal.port_requests.review import STEP_TITLES
 from portal.port_requests.statuses import DESCRIPTIONS
@@ -116,6 +117,12 @@ def show(request_id):
         step_titles=STEP_TITLES,
         step_url=step_url,
         field_label=field_label,
+        # The bill and the signed LOA the request holds now: after submit, the one place left
+        # to download them from.
+        documents=[item for item in (found.bill, found.loa) if item is not None],
+        kind_names=KIND_NAMES,
+        type_names=TYPE_NAMES,
+        size_words=size_words,
         **numbers,
     )
 
