@@ -287,6 +287,7 @@ def _status(found, standing, status_line=None, status_warning=False):
         step="loa",
         step_titles=STEP_TITLES,
         step_url=step_url,
+        next_url=next_step_url(found.port_request, "loa"),
     )
 
 
