@@ -1525,7 +1525,17 @@ def stamping_held(monkeypatch):
     """Hold every stamp until released: (reached, release) events."""
     from signing import pdf
 
-    original = pdf.stamp
+    yield from _held(monkeypatch, pdf, "stamp")
+
+
+@pytest.fixture
+def closing_held(monkeypatch):
+    """Hold every envelope closing (a decline's, before its hooks) until released."""
+    yield from _held(monkeypatch, envelopes, "_close")
+
+
+def _held(monkeypatch, module, name):
+    original = getattr(module, name)
     reached, release = threading.Event(), threading.Event()
 
     def held(*args, **kwargs):
@@ -1533,16 +1543,20 @@ def stamping_held(monkeypatch):
         release.wait(30)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(pdf, "stamp", held)
+    monkeypatch.setattr(module, name, held)
     yield reached, release
     release.set()
 
 
-def sign_while(app, link, stamping_held, owner_call):
-    """Sign from the link; once the signature is being stamped, run the owner's call; return
-    the status of the signer's answer and of the owner's (500 for an exception: the test
-    client raises what a server would answer with a 500)."""
-    reached, release = stamping_held
+SIGNER_POSTS = {"sign": ("", SIGNS), "decline": ("/decline", {"reason": "The BTN is wrong"})}
+
+
+def sign_while(app, link, held, owner_call, signer_act="sign"):
+    """Sign (or decline) from the link; once the signer's POST is held, run the owner's call;
+    return the status of the signer's answer and of the owner's (500 for an exception: the
+    test client raises what a server would answer with a 500)."""
+    reached, release = held
+    suffix, form = SIGNER_POSTS[signer_act]
     answers = {}
 
     def status_of(call):
@@ -1552,14 +1566,14 @@ def sign_while(app, link, stamping_held, owner_call):
             return 500
 
     def signer():
-        answers["signer"] = status_of(lambda: app.test_client().post(link, data=SIGNS))
+        answers["signer"] = status_of(lambda: app.test_client().post(link + suffix, data=form))
 
     def owner():
         answers["owner"] = status_of(owner_call)
 
     signing = threading.Thread(target=signer)
     signing.start()
-    assert reached.wait(10), "the signature never reached the stamp"
+    assert reached.wait(10), "the signer's POST never reached the point held"
     acting = threading.Thread(target=owner)
     acting.start()
     acting.join(OWNER_WAIT)
@@ -1573,17 +1587,21 @@ def sign_while(app, link, stamping_held, owner_call):
     ON_POSTGRES,
     strict=True,
     reason="on PostgreSQL a draft deleted while its LOA is being signed makes the signer's POST "
-    "a 500: the signature's transaction checked the request before the delete committed, and "
-    "PortalHooks.signed then finds no request (documents.current(None) raises TypeError)",
+    "a 500: the signature's (or decline's) transaction checked the request before the delete "
+    "committed, and PortalHooks.signed / .declined then find no request (documents.current(None) "
+    "raises TypeError, record_event(None) AttributeError)",
 )
+@pytest.mark.parametrize("signer_act", ["sign", "decline"])
 def test_a_draft_deleted_while_a_signature_is_stamped_answers_the_signer_in_words(
-    app, owner_client, draft, stamping_held
+    app, owner_client, draft, request, signer_act
 ):
     envelope, link = sent_link(app, owner_client, draft)
+    held = request.getfixturevalue("stamping_held" if signer_act == "sign" else "closing_held")
 
     signer, deleted = sign_while(
-        app, link, stamping_held,
+        app, link, held,
         lambda: owner_client.post(f"/port-requests/{draft}/delete", data={}),
+        signer_act,
     )  # fmt: skip
 
     assert deleted == 302
@@ -1599,22 +1617,26 @@ def test_a_draft_deleted_while_a_signature_is_stamped_answers_the_signer_in_word
     reason="on PostgreSQL a signature that passed its checks before a submit committed lands "
     "after it: the submitted request gets a new signed LOA and a 'Signed the LOA' line after "
     "'Submitted' (submit does not lock the request's open envelopes, the signer's hooks do not "
-    "re-read the request's status under its lock)",
+    "re-read the request's status under its lock); a decline lands after it the same way",
 )
+@pytest.mark.parametrize("signer_act", ["sign", "decline"])
 def test_a_signature_landing_during_a_submit_does_not_change_the_submitted_request(
-    app, owner_client, owner, submittable, stamping_held
+    app, owner_client, owner, submittable, request, signer_act
 ):
     envelope, link = sent_link(app, owner_client, submittable)
     [uploaded] = signed_loas(app, submittable)
+    held = request.getfixturevalue("stamping_held" if signer_act == "sign" else "closing_held")
 
     signer, submitted = sign_while(
-        app, link, stamping_held,
+        app, link, held,
         lambda: owner_client.post(f"/port-requests/{submittable}/submit", data={}),
+        signer_act,
     )  # fmt: skip
 
     assert submitted == 302 and signer in (302, 410)
     kinds = request_events(app, submittable)
-    assert "loa_signed" not in kinds[kinds.index("submitted") :], kinds
+    after_submit = kinds[kinds.index("submitted") :]
+    assert "loa_signed" not in after_submit and "loa_declined" not in after_submit, kinds
     with app.app_context():
         current = documents.current(PortRequest.get_by_id(submittable), "signed_loa")
         assert current.id == uploaded.id or "loa_signed" in kinds
@@ -1761,4 +1783,203 @@ def test_two_reminder_runs_at_once_remind_each_signer_once(app, served, database
             # The reminder's link is the current one and works.
             [email] = [e for e in reminders if e.reference == loa.reference(request_id)]
             assert served.tab().get(link_path(email))[0] == 200
+    assert_consistent(app)
+
+
+# More crafted requests: hidden fields, tokens on every signer route, headers, the evidence's
+# own fields ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["resend", "cancel"])
+@pytest.mark.parametrize(
+    "posted",
+    ["theirs", "older", "", "abc", "-1", "1e309", "\x00", "1" * 100, str(2**63), " 1 "],
+)
+def test_a_resend_or_cancel_naming_no_envelope_of_the_page_does_nothing(
+    app, owner_client, theirs, draft, htmx, action, posted
+):
+    _, their_envelope, _ = theirs
+    older, _ = sent_link(app, owner_client, draft)
+    envelope, _ = sent_link(app, owner_client, draft)
+    value = {"theirs": str(their_envelope.id), "older": str(older.id)}.get(posted, posted)
+    if value == " 1 " and envelope.id == 1:
+        value = " 3 "
+    before = everything_of(app, [draft])
+
+    for headers in ({}, htmx()):
+        answer = owner_client.post(
+            loa_url(draft, f"/{action}"), data={"envelope": value}, headers=headers
+        )
+        assert answer.status_code in (200, 302)
+        page = answer if answer.status_code == 200 else owner_client.get(loa_url(draft))
+        assert "The page was out of date" in text_of(page)
+    assert everything_of(app, [draft]) == before
+
+
+TOKENS = [
+    "A" * 501,
+    "\u00e9t\u00e9",
+    "%00",
+    "..",
+    "WzEsMV0",
+    "WzEsMV0..",
+    "W1swLCAxXV0.aQ3fXQ.x",
+    "eyJhbGciOiJub25lIn0.eyJ4IjoxfQ.",
+]
+SIGNER_ROUTES = [
+    ("get", ""),
+    ("head", ""),
+    ("post", ""),
+    ("post", "/opened"),
+    ("post", "/decline"),
+    ("post", "/new-link"),
+    ("get", "/document.pdf"),
+]
+
+
+@pytest.mark.parametrize(("method", "suffix"), SIGNER_ROUTES)
+@pytest.mark.parametrize("token", TOKENS, ids=range(len(TOKENS)))
+def test_a_token_that_is_no_signing_link_is_the_same_404_on_every_signer_route(
+    app, client, draft, method, suffix, token
+):
+    answer = getattr(client, method)(
+        f"/sign/{token}{suffix}", data=SIGNS if method == "post" else None
+    )
+    assert answer.status_code == 404
+    if method != "head":
+        assert "This signing link doesn't work" in text_of(answer)
+    with app.app_context():
+        assert SigningEvent.select().count() == 0
+
+
+@pytest.mark.parametrize("state", ["live", "signed", "cancelled", "invalid"])
+def test_every_signer_page_is_private_and_unframeable(app, owner_client, draft, state):
+    envelope, link = sent_link(app, owner_client, draft)
+    if state == "signed":
+        app.test_client().post(link, data=SIGNS)
+    elif state == "cancelled":
+        owner_client.post(loa_url(draft, "/cancel"), data={"envelope": envelope.id})
+    elif state == "invalid":
+        link = link[:-3] + "abc"
+    for answer in (app.test_client().get(link), app.test_client().get(link + "/document.pdf")):
+        headers = answer.headers
+        assert headers["Cache-Control"] == "no-store"
+        assert headers["X-Robots-Tag"] == "noindex, nofollow"
+        assert headers["Referrer-Policy"] in ("same-origin", "no-referrer")
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        policy = headers["Content-Security-Policy"]
+        if answer.mimetype == "application/pdf":
+            assert "frame-ancestors 'self'" in policy
+        else:
+            assert "frame-ancestors 'none'" in policy and headers["X-Frame-Options"] == "DENY"
+        assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+
+
+def test_the_evidence_keeps_the_socket_address_and_a_clean_user_agent(app, owner_client, draft):
+    envelope, link = sent_link(app, owner_client, draft)
+    headers = {
+        "User-Agent": "Evil\x00Agent " + "x" * 10_000,
+        "X-Forwarded-For": "8.8.8.8",
+        "X-Real-IP": "8.8.4.4",
+        "Forwarded": "for=1.1.1.1",
+    }
+
+    answer = app.test_client().post(
+        link, data=SIGNS, headers=headers, environ_base={"REMOTE_ADDR": "203.0.113.7"}
+    )
+
+    assert answer.status_code == 302
+    for event in events_of(app, envelope.id)[1:]:
+        assert event.ip == "203.0.113.7"
+        assert "\x00" not in event.user_agent and len(event.user_agent) <= 500
+        assert event.user_agent.startswith("EvilAgent")
+    assert_consistent(app)
+
+
+@pytest.mark.parametrize(
+    "shown", ["", "x" * 10_000, "\x00", "1.1.sent.1.0", "<script>", "../../etc"]
+)
+def test_a_crafted_shown_key_on_the_status_poll_answers_the_region(
+    app, owner_client, draft, htmx, shown
+):
+    sent_link(app, owner_client, draft)
+    answer = owner_client.get(
+        loa_url(draft, "/status"), query_string={"shown": shown}, headers=htmx()
+    )
+    assert answer.status_code in (200, 204)
+    if answer.status_code == 200:
+        assert "Sent to Dana Reyes" in text_of(answer)
+        assert "<script>" not in answer.get_data(as_text=True).split("hx-get")[0]
+
+
+SIGNER_ACTS = {
+    "decline": lambda tab, link: tab.post(link + "/decline", {"reason": "The BTN is wrong"})[0],
+    "opened": lambda tab, link: tab.send("POST", link + "/opened", {}, {"HX-Request": "true"})[0],
+}
+
+
+@pytest.mark.parametrize("action", ["resend", "cancel", "self_sign", "upload", "details"])
+@pytest.mark.parametrize("signer_act", list(SIGNER_ACTS))
+def test_a_signer_declining_or_opening_while_the_owner_acts_leaves_one_consistent_story(
+    app, served, draft, action, signer_act
+):
+    owner_tab = served.owner()
+    envelope, link = sent_through(served, app, owner_tab, draft)
+    signer = signer_ready(served, link)
+    owner_tab.get(loa_url(draft))
+    if action == "details":
+        owner_tab.get(f"/port-requests/{draft}/details")
+
+    signer_status, owner_status = at_once(
+        lambda: SIGNER_ACTS[signer_act](signer, link),
+        owner_action(action, owner_tab, draft, envelope.id),
+    )
+
+    assert owner_status == 302
+    assert signer_status in ((302, 410) if signer_act == "decline" else (204, 410))
+    kinds = event_kinds(app, envelope.id)
+    assert kinds.count("opened") <= 1 and kinds.count("declined") <= 1
+    if signer_status == 410:
+        assert "declined" not in kinds
+    assert_consistent(app)
+
+
+def test_cron_reminding_while_the_signer_signs_reminds_only_an_unsigned_envelope(
+    app, served, draft, database_url, tmp_path
+):
+    owner_tab = served.owner()
+    envelope, link = sent_through(served, app, owner_tab, draft)
+    with app.app_context():
+        SigningEnvelope.update(last_sent_at=utcnow() - timedelta(days=3)).execute()
+    signer = signer_ready(served, link)
+
+    signed_status, runs = at_once(
+        lambda: signer.post(link, SIGNS)[0],
+        lambda: flask_at_once(database_url, tmp_path, served.secret, "signing", "remind"),
+    )
+
+    assert signed_status == 302
+    assert [code for code, _ in runs] == [0, 0]
+    kinds = event_kinds(app, envelope.id)
+    assert kinds.count("reminded") <= 1
+    if "reminded" in kinds:
+        assert kinds.index("reminded") < kinds.index("signed")
+    assert len(emails(app, "signing_reminder")) == kinds.count("reminded")
+    assert_consistent(app)
+
+
+def test_signing_yourself_from_two_tabs_at_once_leaves_one_current_signed_loa(app, served, draft):
+    owner_tab = served.owner()
+    tabs = [owner_tab] + [owner_tab.copy() for _ in range(2)]
+    for tab in tabs:
+        tab.get(loa_url(draft))
+    form = {"representative": "y", "consent": "y", "typed_name": "Dana Reyes"}
+
+    answers = at_once(*[lambda t=t: t.post(loa_url(draft, "/sign"), form)[0] for t in tabs])
+
+    assert answers == [302, 302, 302]
+    with app.app_context():
+        current = documents.current(PortRequest.get_by_id(draft), "signed_loa")
+        [made_it] = [e for e in envelopes_of(app, draft) if e.signed_sha256 == current.sha256]
+        assert made_it.status == "signed"
     assert_consistent(app)
