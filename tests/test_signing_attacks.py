@@ -1983,3 +1983,94 @@ def test_signing_yourself_from_two_tabs_at_once_leaves_one_current_signed_loa(ap
         [made_it] = [e for e in envelopes_of(app, draft) if e.signed_sha256 == current.sha256]
         assert made_it.status == "signed"
     assert_consistent(app)
+
+
+# Where the links in emails point ---------------------------------------------------------------
+
+FORGED_HOST = "portdesk.evil.test"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="with PUBLIC_URL unset (the default) an email's links take the host of the request "
+    "that queued it: anyone posting 'Forgot your password?' with a forged Host gets the "
+    "victim a reset link to their own site (the token with it), and a signer signing or "
+    "declining with a forged Host sends the owner a PortDesk email linking there. The README "
+    "warns; nothing refuses",
+)
+@pytest.mark.parametrize("who", ["anyone-resetting", "signer-signing", "signer-declining"])
+def test_a_forged_host_header_never_chooses_where_an_emailed_link_points(
+    app, owner_client, owner, draft, who
+):
+    assert app.config["PUBLIC_URL"] is None
+    forged = app.test_client()
+    if who == "anyone-resetting":
+        answer = forged.post(
+            "/forgot-password", data={"email": OWNER_EMAIL}, headers={"Host": FORGED_HOST}
+        )
+    else:
+        _, link = sent_link(app, owner_client, draft)
+        path, form = SIGNER_POSTS["sign" if who == "signer-signing" else "decline"]
+        answer = forged.post(link + path, data=form, headers={"Host": FORGED_HOST})
+    assert answer.status_code in (302, 400)
+    for email in emails(app):
+        assert FORGED_HOST not in email.text_body + (email.html_body or "")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a request submitted or deleted with its LOA still out for signature leaves that "
+    "envelope open ('sent') for good, and its link tells the signer 'The document changed "
+    "after this link was sent' and that a new link may come, though nothing changed and none "
+    "will; submit and delete could close it (cancelled) as Cancel does",
+)
+@pytest.mark.parametrize("ending", ["submit", "delete"])
+def test_a_link_still_open_when_its_request_is_submitted_or_deleted_is_closed_and_says_so(
+    app, owner_client, owner, submittable, ending
+):
+    envelope, link = sent_link(app, owner_client, submittable)
+    if ending == "submit":
+        assert owner_client.post(f"/port-requests/{submittable}/submit").status_code == 302
+    else:
+        assert owner_client.post(f"/port-requests/{submittable}/delete").status_code == 302
+
+    with app.app_context():
+        assert SigningEnvelope.get_by_id(envelope.id).status in FINAL
+    page = app.test_client().get(link)
+    assert page.status_code == 410
+    assert "The document changed" not in text_of(page)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="after the owner signs the LOA themselves, the representative's open link says 'A "
+    "newer link was sent ... Use the link in the newest email about it', though no email was "
+    "sent: the envelope is 'replaced' whichever way the new one was made",
+)
+def test_a_link_replaced_by_the_owner_signing_themselves_does_not_promise_a_new_email(
+    app, owner_client, draft
+):
+    _, link = sent_link(app, owner_client, draft)
+    form = {"representative": "y", "consent": "y", "typed_name": "Dana Reyes"}
+    assert owner_client.post(loa_url(draft, "/sign"), data=form).status_code == 302
+
+    page = app.test_client().get(link)
+
+    assert page.status_code == 410
+    assert "newest email" not in text_of(page) and "newer link was sent" not in text_of(page)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the LOA preview downloaded from the step and uploaded back unsigned is taken as "
+    "the signed LOA and completes the step: it is byte for byte the unsigned LOA PortDesk "
+    "made, which the upload could recognise",
+)
+def test_the_unsigned_preview_uploaded_as_the_signed_loa_is_refused(app, owner_client, draft):
+    preview = owner_client.get(loa_url(draft, ".pdf")).data
+    assert preview.startswith(b"%PDF-")
+
+    answer = upload(owner_client, draft, preview, name=f"loa-{draft}.pdf")
+
+    assert answer.status_code == 400
+    assert signed_loas(app, draft) == []
