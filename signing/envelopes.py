@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import json
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from signing import certificate, consent, pdf
@@ -64,10 +64,15 @@ class Party:
 
 @dataclass(frozen=True)
 class Signature:
-    """A signature as given: a drawing (PNG bytes) or a typed name."""
+    """A signature as given: a drawing (PNG bytes) or a typed name.
+
+    Once checked, a drawing carries what the stamp needs of it (`drawing`), so that its PNG is
+    decoded once.
+    """
 
     drawn_png: bytes | None = None
     typed_name: str | None = None
+    drawing: pdf.Drawing | None = field(default=None, compare=False, repr=False)
 
     @property
     def method(self):
@@ -477,10 +482,10 @@ def _close(envelope, status, kind, by, now, **detail):
 def _checked(signature):
     if signature.drawn_png is not None:
         try:
-            pdf.check_drawing(signature.drawn_png)
+            drawing = pdf.check_drawing(signature.drawn_png)
         except ValueError as refused:
             raise SignatureRefused(str(refused)) from None
-        return signature
+        return Signature(drawn_png=signature.drawn_png, drawing=drawing)
     name = " ".join(_clean(signature.typed_name or "", 1000).split())
     if not name:
         raise SignatureRefused("Draw your signature, or type your name to sign with it.")

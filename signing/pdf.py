@@ -8,7 +8,7 @@ them, and every other page, font and image of the document is copied untouched. 
 written here rather than by fpdf2, because fpdf2 would embed a subset of a font for every typed
 name (ten times the cost of copying a 1,000-number LOA): a typed name is drawn as the outlines
 of its letters (a signature is a mark, not text to search), the date as Helvetica text (one of
-the fonts every reader has), a drawing as an image with its transparency.
+the fonts every reader has), a drawing as its ink's colour seen through its opacity (a soft mask).
 """
 
 import datetime
@@ -16,13 +16,14 @@ import hashlib
 import io
 import math
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.fonts import CORE_FONTS_CHARWIDTHS
-from PIL import ImageChops, PngImagePlugin
+from PIL import Image, ImageChops, ImageStat, PngImagePlugin
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -71,9 +72,22 @@ MONTHS = (
 _AGAIN = "Clear the box and draw your signature again, or type your name instead."
 
 
+@dataclass(frozen=True, eq=False)
+class Drawing:
+    """A drawn signature as the stamp needs it: one ink, and its opacity cropped to the ink."""
+
+    ink: tuple[int, int, int]  # the colour, 0-255 each
+    alpha: Image.Image  # mode "L": 0 where there is no ink, 255 where it covers
+
+    @property
+    def size(self):
+        return self.alpha.size
+
+
 def check_drawing(png):
-    """Raise ValueError, with what to do, when a drawn signature cannot be signed with."""
-    _drawing(png)
+    """Return the drawing as the stamp needs it; raise ValueError, with what to do, when a drawn
+    signature cannot be signed with."""
+    return _drawing(png)
 
 
 class Document(FPDF):
@@ -143,7 +157,9 @@ def stamp(document, boxes, *, signature, signer_name, signed_on):
 
     `boxes` holds "signature" and "date" (and, if the document has one, "name" for the signer's
     printed name): {"page", "x", "y", "width", "height"} in points from the page's top-left
-    corner, pages from 0. `signature` has `drawn_png` (bytes) or `typed_name` (text).
+    corner, pages from 0. `signature` has `drawn_png` (bytes) or `typed_name` (text); a drawing
+    already checked may come as `signature.drawing` (what `check_drawing` gave), so that its PNG
+    is not decoded a second time.
     """
     reader = PdfReader(io.BytesIO(document))
     pages = len(reader.pages)
@@ -151,7 +167,9 @@ def stamp(document, boxes, *, signature, signer_name, signed_on):
     if "signature" not in wanted:
         raise ValueError("The document has no signature box.")
     # A drawing is read (and refused) before any page is copied.
-    drawing = _drawing(signature.drawn_png) if signature.drawn_png is not None else None
+    drawing = getattr(signature, "drawing", None)
+    if drawing is None and signature.drawn_png is not None:
+        drawing = _drawing(signature.drawn_png)
     if drawing is None and not "".join((signature.typed_name or "").split()):
         raise ValueError("The signature has neither a drawing nor a typed name.")
     writer = PdfWriter(clone_from=reader)
@@ -198,7 +216,7 @@ def merge(parts):
 
 
 def _drawing(png):
-    """Return the drawing's ink, cropped, as an RGBA image; raise ValueError if it is unusable."""
+    """Return the drawing's ink and its opacity, cropped; raise ValueError if it is unusable."""
     if not isinstance(png, bytes | bytearray) or not png:
         raise ValueError(f"The signature box was empty. {_AGAIN}")
     if not bytes(png[:8]) == PNG_SIGNATURE:
@@ -233,24 +251,41 @@ def _drawing(png):
         except Exception as error:  # truncated, a bad checksum, a text chunk that inflates too far
             raise damaged from error
     blank = ValueError(f"The signature box is blank: nothing was drawn in it. {_AGAIN}")
-    # What is opaque first (on a signature pad's canvas, only the strokes are), so the finer
-    # work below is done on that part of the canvas alone.
-    opaque = rgba.getchannel("A").point(_OPAQUE).getbbox()
-    if opaque is None:
+    # What is not transparent first (on a signature pad's canvas, only the strokes), so the
+    # finer work below is done on that part of the canvas alone.
+    stroked = rgba.getbbox(alpha_only=True)
+    if stroked is None:
         raise blank
-    rgba = rgba.crop(opaque)
-    # Ink is what is dark enough; its opacity is the drawing's own. A white background thus
-    # becomes transparent, and the stamp never hides the line beneath it.
-    alpha = ImageChops.multiply(rgba.getchannel("A"), rgba.convert("L").point(_DARK))
+    rgba = rgba.crop(stroked)
+    # Ink is what is dark enough; its opacity is the drawing's own (the lesser of the two: the
+    # opacity where a pixel is dark, none where it is light). A white background thus becomes
+    # transparent, and the stamp never hides the line beneath it.
+    alpha = ImageChops.darker(rgba.getchannel("A"), rgba.convert("L").point(_DARK))
     found = alpha.point(_OPAQUE).getbbox()
     if found is None:
         raise blank
-    rgba.putalpha(alpha)
-    return rgba.crop(found)
+    alpha = alpha.crop(found)
+    return Drawing(ink=_ink(rgba.crop(found), alpha), alpha=alpha)
+
+
+def _ink(rgba, alpha):
+    """Return the colour of a drawing's ink: the median of its pixels it covers (nearly) whole.
+
+    A pen draws in one colour (signature_pad's is the page's dark blue); what the edges of its
+    strokes blend with is the opacity's business, so one colour is all the stamp needs.
+    """
+    found = ImageStat.Stat(rgba, alpha.point(_SOLID))
+    if not found.count[0]:  # a faint drawing: every pixel of ink has its say
+        found = ImageStat.Stat(rgba, alpha.point(_OPAQUE))
+    red, green, blue, _ = found.median
+    return red, green, blue
 
 
 _DARK = [255 if light <= INK_LIGHTNESS else 0 for light in range(256)]
 _OPAQUE = [255 if alpha >= INK_ALPHA else 0 for alpha in range(256)]
+# Where the ink covers a pixel this much, the pixel's colour is the ink's: a canvas keeps its
+# colours multiplied by their opacity, so those of the strokes' soft edges are rounded.
+_SOLID = [255 if alpha >= 240 else 0 for alpha in range(256)]
 
 
 def _box(boxes, key, pages):
@@ -278,21 +313,22 @@ class _Marks:
         self.ops, self.images = [], DictionaryObject()
         self.uses_helvetica = False
 
-    def image(self, image, box):
+    def image(self, drawing, box):
         """Draw a drawing scaled to fit the box, keeping its shape, on the box's bottom line."""
+        alpha = drawing.alpha
         # Kept at about 300 dpi of the box: a phone's 3x canvas adds bytes, not sharpness.
         factor = math.ceil(
             max(
-                image.width / (box["width"] * PIXELS_PER_POINT),
-                image.height / (box["height"] * PIXELS_PER_POINT),
+                alpha.width / (box["width"] * PIXELS_PER_POINT),
+                alpha.height / (box["height"] * PIXELS_PER_POINT),
             )
         )
         if factor > 1:
-            image = image.reduce(factor)
-        scale = min(box["width"] / image.width, box["height"] / image.height)
-        width, height = image.width * scale, image.height * scale
+            alpha = alpha.reduce(factor)
+        scale = min(box["width"] / alpha.width, box["height"] / alpha.height)
+        width, height = alpha.width * scale, alpha.height * scale
         name = f"/Drawing{len(self.images) + 1}"
-        self.images[NameObject(name)] = _image(self.writer, image)
+        self.images[NameObject(name)] = _image(self.writer, drawing.ink, alpha)
         bottom = self.page_height - box["y"] - box["height"]
         self.ops.append(
             f"q {_n(width)} 0 0 {_n(height)} {_n(box['x'])} {_n(bottom)} cm {name} Do Q"
@@ -359,25 +395,39 @@ class _Marks:
         return resources
 
 
-def _image(writer, image):
-    """Add a drawing to the PDF as an RGB image with its transparency as a soft mask."""
-    mask = _image_stream(image.getchannel("A"), "/DeviceGray")
-    rgb = _image_stream(image.convert("RGB"), "/DeviceRGB")
-    rgb[NameObject("/SMask")] = writer._add_object(mask)
-    return writer._add_object(rgb)
+def _image(writer, ink, alpha):
+    """Add a drawing to the PDF: an image of its ink's colour with its opacity as a soft mask.
+
+    The colour image has one bit a pixel, every one the single colour of an /Indexed space, so
+    it costs next to nothing to make or to store; all the drawing is in the mask. It has the
+    mask's size, as most readers expect (PDF allows another, but not every reader follows).
+    """
+    mask = _image_stream(alpha.tobytes(), alpha.size, NameObject("/DeviceGray"), 8)
+    palette = ArrayObject(
+        [
+            NameObject("/Indexed"),
+            NameObject("/DeviceRGB"),
+            NumberObject(0),
+            ByteStringObject(bytes(ink)),
+        ]
+    )
+    rows = (alpha.width + 7) // 8 * alpha.height
+    colour = _image_stream(bytes(rows), alpha.size, palette, 1)
+    colour[NameObject("/SMask")] = writer._add_object(mask)
+    return writer._add_object(colour)
 
 
-def _image_stream(image, color_space):
+def _image_stream(data, size, color_space, bits):
     stream = DecodedStreamObject()
-    stream.set_data(image.tobytes())
+    stream.set_data(data)
     stream.update(
         {
             NameObject("/Type"): NameObject("/XObject"),
             NameObject("/Subtype"): NameObject("/Image"),
-            NameObject("/Width"): NumberObject(image.width),
-            NameObject("/Height"): NumberObject(image.height),
-            NameObject("/ColorSpace"): NameObject(color_space),
-            NameObject("/BitsPerComponent"): NumberObject(8),
+            NameObject("/Width"): NumberObject(size[0]),
+            NameObject("/Height"): NumberObject(size[1]),
+            NameObject("/ColorSpace"): color_space,
+            NameObject("/BitsPerComponent"): NumberObject(bits),
         }
     )
     # The fastest compression: a drawing is mostly empty, and is stamped while the signer waits.

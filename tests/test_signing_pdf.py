@@ -3,13 +3,17 @@
 import datetime
 import hashlib
 import io
+import math
+import os
 import random
+import shutil
 import struct
+import subprocess
 import threading
 import zlib
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, NameObject
 
@@ -188,6 +192,140 @@ def test_a_drawing_is_scaled_to_its_box_keeping_its_shape():
     assert x == pytest.approx(box["x"])
     page_height = float(page.mediabox.height)
     assert page_height - box["y"] - box["height"] <= y <= page_height - box["y"]
+
+
+PEN = (11, 42, 91)  # signature_pad's ink on the signing pages
+
+
+def pad_png(size=(300, 140), ink=PEN):
+    """Return a drawing as the pad sends it: strokes of one ink on transparency, whose soft
+    edges are the ink at part opacity."""
+    width, height = size
+    strokes = Image.new("L", (width * 2, height * 2), 0)
+    # Drawn twice as large, then halved: from 5% to 95% of the width, 15% to 74% of the height.
+    points = [
+        (width * (10 + 18 * n) // 100, height * (30 + n * 37 % 141) // 100) for n in range(11)
+    ]
+    ImageDraw.Draw(strokes).line(points, fill=255, width=10, joint="curve")
+    alpha = strokes.reduce(2)
+    image = Image.new("RGBA", size, (0, 0, 0, 0))
+    image.paste((*ink, 255), mask=alpha.point(lambda value: 255 * (value > 0)))
+    image.putalpha(alpha)
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_checked_drawing_is_its_ink_and_its_opacity_cropped_to_it():
+    drawing = pdf.check_drawing(pad_png())
+    assert drawing.ink == PEN
+    # The strokes' middles run over 270 x 83 pixels; the strokes are 5 wide.
+    assert drawing.size == (274, 87)
+    low, high = drawing.alpha.getextrema()
+    assert (low, high) == (0, 255)
+    assert any(0 < value < 255 for value in drawing.alpha.tobytes())  # soft edges
+
+
+@pytest.mark.parametrize(
+    ("data", "ink"),
+    [
+        (png(mode="RGB", background=(255, 255, 255), ink=(0, 0, 0)), (0, 0, 0)),
+        (png(mode="L", background=255, ink=0), (0, 0, 0)),
+        (png(ink=(120, 20, 20, 255)), (120, 20, 20)),
+    ],
+)
+def test_the_ink_of_a_drawing_is_its_strokes_colour_whatever_its_background(data, ink):
+    assert pdf.check_drawing(data).ink == ink
+
+
+def test_a_drawing_is_stamped_as_one_ink_seen_through_its_opacity():
+    drawing = pdf.check_drawing(pad_png())
+    stamped = pdf.stamp(
+        document(),
+        BOXES,
+        signature=Signature(drawn_png=pad_png(), drawing=drawing),
+        signer_name="Jane Doe",
+        signed_on=SIGNED_ON,
+    )
+    page = PdfReader(io.BytesIO(stamped)).pages[1]
+    form = page["/Resources"]["/XObject"]["/PortDeskStamp"].get_object()
+    (image,) = (ref.get_object() for ref in form["/Resources"]["/XObject"].values())
+    mask = image["/SMask"].get_object()
+    indexed, base, highest, palette = image["/ColorSpace"]
+    assert (indexed, base, highest, palette.original_bytes) == (
+        "/Indexed",
+        "/DeviceRGB",
+        0,
+        bytes(PEN),
+    )
+    assert image["/BitsPerComponent"] == 1 and set(image.get_data()) == {0}
+    # The mask is the opacity (at most 4 pixels a point of the box), the same size as the image.
+    assert (mask["/Width"], mask["/Height"]) == (image["/Width"], image["/Height"])
+    assert (mask["/ColorSpace"], mask["/BitsPerComponent"]) == ("/DeviceGray", 8)
+    assert mask["/Width"] <= BOXES["signature"]["width"] * pdf.PIXELS_PER_POINT
+    assert (
+        mask.get_data()
+        == drawing.alpha.reduce(
+            math.ceil(drawing.size[1] / (BOXES["signature"]["height"] * pdf.PIXELS_PER_POINT))
+        ).tobytes()
+    )
+
+
+def _raster(data, page, dpi=144):
+    """Return a page of the PDF as poppler's pdftoppm draws it (RGB)."""
+    if shutil.which("pdftoppm") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftoppm is missing: apt-get install poppler-utils")
+        pytest.skip("pdftoppm is not installed (apt-get install poppler-utils)")
+    done = subprocess.run(
+        ["pdftoppm", "-f", str(page + 1), "-l", str(page + 1), "-r", str(dpi), "-png"],
+        input=data,
+        capture_output=True,
+        check=True,
+    )
+    return Image.open(io.BytesIO(done.stdout)).convert("RGB")
+
+
+def _pixels(box, dpi=144, grow=0):
+    scale = dpi / 72
+    return (
+        round((box["x"] - grow) * scale),
+        round((box["y"] - grow) * scale),
+        round((box["x"] + box["width"] + grow) * scale),
+        round((box["y"] + box["height"] + grow) * scale),
+    )
+
+
+def test_a_drawn_signature_renders_in_its_box_in_its_ink_and_nowhere_else():
+    original = document()
+    stamped = pdf.stamp(
+        original,
+        BOXES,
+        signature=Signature(drawn_png=pad_png()),
+        signer_name="Jane Doe",
+        signed_on=SIGNED_ON,
+    )
+    before, after = _raster(original, 1), _raster(stamped, 1)
+    changed = ImageChops.difference(before, after).convert("L").point(lambda v: 255 * (v > 24))
+    signature_box, date_box = _pixels(BOXES["signature"]), _pixels(BOXES["date"])
+    inside = changed.crop(signature_box)
+    # Where the page changed, beside the date: the signature box, and nothing outside it (a
+    # pixel's slack for the edges' smoothing).
+    elsewhere = changed.copy()
+    elsewhere.paste(0, _pixels(BOXES["signature"], grow=0.5))
+    elsewhere.paste(0, date_box)
+    assert elsewhere.getbbox() is None
+    left, top, right, bottom = inside.getbbox()
+    width, height = signature_box[2] - signature_box[0], signature_box[3] - signature_box[1]
+    # Scaled to fit the box keeping its shape, from its left edge: a 274 x 87 drawing fills the
+    # height of a 5:1 box, and 274 / 87 of its height across.
+    assert (left, top) == (0, 0) and bottom == height
+    assert abs(right - height * 274 / 87) <= 2
+    # The strokes are in the pen's ink where they cover, on white paper around them.
+    ink = after.crop(signature_box)
+    darkest = min(ink.get_flattened_data(), key=sum)
+    assert all(abs(got - want) <= 3 for got, want in zip(darkest, PEN, strict=True))
+    assert ink.getpixel((width - 1, 0)) == (255, 255, 255)
 
 
 def test_the_same_signature_gives_the_same_bytes_and_another_date_others():
