@@ -22,7 +22,7 @@ from tests.test_signing_pdf import BOXES, SIGNED_ON, document, pad_png
 
 browser, live_server = test_browser.browser, test_browser.live_server
 # What static/js/signature-pad.js sends at most, and the margin it keeps around the ink.
-MOST = (1000, 400)
+MOST = (640, 256)
 MARGIN = 8
 
 

@@ -5,9 +5,10 @@
 // one the server decodes while the signer waits). Only the chosen way is sent (the other field
 // is disabled), so the server never gets both.
 (() => {
-  // The stamp keeps at most 4 pixels a point of its box (signing/pdf.py): 1000 x 400 pixels
-  // serve a box of 250 x 100 pt, and the LOA's is 280 x 40.
-  const MOST = { width: 1000, height: 400 };
+  // The LOA's signature box is 280 x 40 pt: 640 pixels across it are about 165 dpi, as sharp as
+  // a pen on paper prints, while every pixel more is one the server inflates while the signer
+  // waits (bench/signing.py: the check and the stamp of a drawing against a bare page copy).
+  const MOST = { width: 640, height: 256 };
   // Kept around the ink, in canvas pixels, so that the strokes' soft edges are not cut.
   const MARGIN = 8;
   // A dot is a drawing still: the server refuses one under 20 x 10 pixels as too small.
