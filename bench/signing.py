@@ -15,7 +15,7 @@ submit of a large request.
             envelope, and the stamp does not decode the PNG again);
           - a drawing, the check and the stamp: check_drawing() of the PNG, then stamp(): what
             the signer's click costs. Once for the PNG the pad sends (static/js/signature-pad.js
-            trims the canvas to the ink and scales it to at most 640 x 256 pixels), once for a
+            trims the canvas to the ink and scales it to at most 640 x 400 pixels), once for a
             whole phone canvas (350 x 192 CSS pixels at 3x), as a page from before the trim
             sent it. With each, what Pillow alone takes to decode that PNG, which every check
             of a drawing must do.
@@ -70,7 +70,7 @@ SIGNED_ON = datetime.date(2026, 11, 27)
 CANVAS = (1050, 576)
 PEN = (11, 42, 91)
 # What static/js/signature-pad.js sends: the ink's box and this margin, at most this size.
-PAD_MARGIN, PAD_MOST = 8, (640, 256)
+PAD_MARGIN, PAD_MOST = 8, (640, 400)
 FEW = 10  # (c) compares a request this small with one of --numbers
 LEAD_DAYS = 7
 ACCOUNT_ID = 990_000_002

@@ -8,7 +8,7 @@
   // The LOA's signature box is 280 x 40 pt: 640 pixels across it are about 165 dpi, as sharp as
   // a pen on paper prints, while every pixel more is one the server inflates while the signer
   // waits (bench/signing.py: the check and the stamp of a drawing against a bare page copy).
-  const MOST = { width: 640, height: 256 };
+  const MOST = { width: 640, height: 400 };
   // Kept around the ink, in canvas pixels, so that the strokes' soft edges are not cut.
   const MARGIN = 8;
   // A dot is a drawing still: the server refuses one under 20 x 10 pixels as too small.
