@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError
 from portal import documents
 from portal.api import ApiError, authenticated_key, bp
 from portal.models import Document, utcnow
+from portal.port_requests import loa
 from portal.port_requests.drafts import changing
 from portal.port_requests.proof import (
     DAY,
@@ -182,8 +183,6 @@ def _day(name, text, *, required):
         raise ApiError(
             400, "invalid_request", f"{name} must be a date as YYYY-MM-DD, like {today}."
         )
-    if day > today:
-        raise ApiError(
-            400, "invalid_request", f"{name} {day} is in the future: give the date it was signed."
-        )
+    if refusal := loa.signed_date_refusal(day, today=today):
+        raise ApiError(400, "invalid_request", f"{name}: {refusal}")
     return day

@@ -115,7 +115,8 @@ def send_again(email_id):
 
 
 def _email_or_404(email_id):
-    email = OutboxEmail.get_or_none(OutboxEmail.id == email_id)
+    # Past the id column's range there is no email (and SQLite cannot even bind the number).
+    email = OutboxEmail.get_or_none(OutboxEmail.id == email_id) if email_id < 2**31 else None
     if email is None:
         abort(404)
     return email

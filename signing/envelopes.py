@@ -11,6 +11,7 @@ transaction: a signature is kept whole or not at all.
 import datetime
 import hashlib
 import json
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -121,7 +122,9 @@ def create(
     for earlier in SigningEnvelope.select().where(
         (SigningEnvelope.reference == reference) & SigningEnvelope.status.not_in(FINAL)
     ):
-        _close(earlier, "replaced", "replaced", by, now)
+        # A link the owner's own signature made needless is cancelled: no newer email is coming.
+        closing = "replaced" if method == "email" else "cancelled"
+        _close(earlier, closing, closing, by, now)
     envelope = SigningEnvelope.create(
         reference=reference,
         requester_name=requester_name,
@@ -486,7 +489,12 @@ def _checked(signature):
         except ValueError as refused:
             raise SignatureRefused(str(refused)) from None
         return Signature(drawn_png=signature.drawn_png, drawing=drawing)
-    name = " ".join(_clean(signature.typed_name or "", 1000).split())
+    # Format characters (zero-width spaces, direction controls) print nothing: a name of them
+    # alone would sign with an empty box.
+    name = "".join(
+        ch for ch in _clean(signature.typed_name or "", 1000) if unicodedata.category(ch) != "Cf"
+    )
+    name = " ".join(name.split())
     if not name:
         raise SignatureRefused("Draw your signature, or type your name to sign with it.")
     if len(name) > MAX_TYPED_NAME:

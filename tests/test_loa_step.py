@@ -578,7 +578,7 @@ def test_signing_yourself_replaces_a_link_still_open(app, owner_client, draft):
     sign_here(owner_client, draft)
 
     sent, signed = envelopes_of(app, draft)
-    assert (sent.status, signed.status) == ("replaced", "signed")
+    assert (sent.status, signed.status) == ("cancelled", "signed")
     assert app.test_client().get(link).status_code == 410
     assert len(signed_loas(app, draft)) == 1
 
@@ -931,7 +931,7 @@ def test_the_signer_and_the_owner_acting_at_once_each_get_an_answer(app, draft, 
     assert answers["signer"].status_code in (302, 410)
     signer_won = answers["signer"].status_code == 302
     assert envelopes_of(app, draft)[0].status == ("signed" if signer_won else {
-        "cancel": "cancelled", "resend": "sent", "sign": "replaced", "upload": "cancelled"
+        "cancel": "cancelled", "resend": "sent", "sign": "cancelled", "upload": "cancelled"
     }[action])  # fmt: skip
     found = reviewed(app, draft)
     if signer_won or action in ("sign", "upload"):

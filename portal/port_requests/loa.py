@@ -11,13 +11,18 @@ import datetime
 import hashlib
 import json
 
+from portal.db import db, is_postgresql
 from portal.numbers import InvalidNumber, display, to_e164
 from portal.port_requests.rules import Problem
+from signing import SigningEnvelope, envelopes
+from signing.models import FINAL
 from signing.pdf import FIXED_DATE, SANS, close, drawable, long_date, new_pdf
 
 TITLE = "Letter of Authorization"
 # Carriers want an LOA signed within this many days of the port.
 MAX_AGE_DAYS = 30
+# An LOA signed longer ago than this is no LOA a carrier takes, confirmed or not.
+OLDEST_DAYS = 365
 
 
 def loa_data(fields, rows, *, request_id, account_name):
@@ -103,6 +108,34 @@ def reference(port_request_id):
     return f"port_request:{port_request_id}"
 
 
+def open_envelopes(request_id):
+    """Inside a write transaction: return the request's envelopes still open, locked.
+
+    Take them before the request's own row: a signer's transaction locks its envelope, then
+    writes the request's rows (its signed LOA, its timeline), so the other order could deadlock,
+    and a signature that passed its checks lands before whatever this transaction decides
+    (PostgreSQL; SQLite's writers take the whole database in turn).
+    """
+    query = (
+        SigningEnvelope.select()
+        .where(
+            (SigningEnvelope.reference == reference(request_id))
+            & SigningEnvelope.status.not_in(FINAL)
+        )
+        .order_by(SigningEnvelope.id)
+    )
+    if is_postgresql(db):
+        query = query.for_update()
+    return list(query)
+
+
+def close_envelopes(held, by):
+    """Cancel the envelopes `open_envelopes` held: the request they asked for has moved on."""
+    for envelope in held:
+        envelopes.cancel(envelope, by)
+    return held
+
+
 def loa_problems(signed_loa, envelope, current_digest, *, today):
     """Return what stands between the request and a signed LOA that carriers take.
 
@@ -147,6 +180,18 @@ def loa_problems(signed_loa, envelope, current_digest, *, today):
             "counts. Get the new LOA signed.",
         )
     ]
+
+
+def signed_date_refusal(day, *, today):
+    """Return why a signed LOA cannot be dated `day` (future, or over a year ago), or None."""
+    if day > today:
+        return f"{day.isoformat()} is in the future: enter the date the LOA was signed."
+    if (today - day).days > OLDEST_DAYS:
+        return (
+            f"{day.isoformat()} is more than a year ago: carriers take an LOA signed in the last "
+            f"{MAX_AGE_DAYS} days. Get it signed again."
+        )
+    return None
 
 
 def _age_problems(signed_loa, today):

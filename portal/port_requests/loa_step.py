@@ -88,10 +88,8 @@ def read_signed_date(text, *, today):
         day = None
     if day is None:
         raise ValidationError(f"Enter the date it was signed as a date, like {today.isoformat()}.")
-    if day > today:
-        raise ValidationError(
-            f"{day.isoformat()} is in the future: enter the date the LOA was signed."
-        )
+    if refusal := loa_document.signed_date_refusal(day, today=today):
+        raise ValidationError(refusal)
     return day
 
 
@@ -235,7 +233,9 @@ def loa_upload(request_id):
         except documents.DocumentRefused as refused:
             form.file.errors.append(str(refused))
         except signatures.LoaRefused as refused:
-            return _back(request_id, str(refused), "error")
+            if refused.field != "file":
+                return _back(request_id, str(refused), "error")
+            form.file.errors.append(str(refused))
         except NotADraft as error:
             return draft_or_redirect(error.port_request)
         else:

@@ -16,11 +16,13 @@ from peewee import IntegrityError, Value
 from portal import mail
 from portal.models import NumberClaim, PortNumber, PortRequest, utcnow
 from portal.numbers import display
+from portal.port_requests import loa
 from portal.port_requests.drafts import changing
 from portal.port_requests.events import record_event
 from portal.port_requests.review import COMPLETE, review
 from portal.port_requests.rules import Problem
 from portal.port_requests.statuses import describe
+from signing.envelopes import Party
 
 # A request may be cancelled until staff set the FOC date (foc_scheduled), not once it is final.
 CANCELLABLE = ("submitted", "in_review", "action_required")
@@ -85,6 +87,7 @@ def submit(account, request_id, *, user, ip, today, lead_business_days):
     """
     try:
         with changing():
+            held = loa.open_envelopes(request_id)
             port_request = PortRequest.find(account, request_id, for_update=True)
             if port_request is None:
                 return None
@@ -120,6 +123,15 @@ def submit(account, request_id, *, user, ip, today, lead_business_days):
                 f"{f' (from {ip})' if ip else ''}.",
                 user=user,
             )
+            # A link still out for a signature has nothing left to sign: the LOA kept is final.
+            for envelope in loa.close_envelopes(held, _party(user, ip)):
+                record_event(
+                    port_request,
+                    "loa_cancelled",
+                    f"Cancelled the request for {envelope.signer_name}'s signature: the request "
+                    "was submitted with the signed LOA it holds.",
+                    user=user,
+                )
             _tell_owner(
                 port_request,
                 user,
@@ -308,3 +320,9 @@ def _tell_owner(port_request, user, *, subject, template, **context):
         request_url=mail.external_url("port_requests.show", request_id=port_request.id),
         **context,
     )
+
+
+def _party(user, ip):
+    """Return who acted, as a signing event names them."""
+    actor = f"{user.name} ({user.email})" if user is not None else "PortDesk"
+    return Party(actor=actor, ip=ip or "")

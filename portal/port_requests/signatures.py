@@ -9,13 +9,13 @@ again or reminded.
 """
 
 import datetime
+import hashlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from flask import abort, current_app
 
 from portal import documents, mail
-from portal.db import db, is_postgresql
 from portal.models import PortRequest, RequestEvent, User, looks_like_email, utcnow
 from portal.port_requests import loa, proof
 from portal.port_requests.drafts import changing, locked_draft
@@ -24,7 +24,7 @@ from portal.port_requests.fields import fold
 from portal.port_requests.review import COMPLETE, review
 from portal.port_requests.views import title_of
 from signing import SigningEnvelope, envelopes, tokens
-from signing.envelopes import Party, SignatureRefused
+from signing.envelopes import NotSignable, Party, SignatureRefused
 from signing.models import FINAL, locked
 
 # The statuses in which a request's LOA may be signed. Issue #11 adds "action_required": a
@@ -248,7 +248,14 @@ def upload_signed(port_request, user, *, data, filename, signed_date, ip, user_a
     """
     with changing():
         port_request = _locked(port_request)
-        _, digest = _ready(port_request)
+        loa_data, digest = _ready(port_request)
+        if hashlib.sha256(data).digest() == hashlib.sha256(render(loa_data)[0]).digest():
+            raise LoaRefused(
+                "This is the LOA as PortDesk made it, with no signature on it: have "
+                f"{loa_data['authorized']['name']} sign it, then upload the signed copy (or use "
+                "one of the other two ways).",
+                "file",
+            )
         stored = proof.store_document(
             port_request,
             "signed_loa",
@@ -285,7 +292,7 @@ class PortalHooks:
 
     def signed(self, envelope, signed_pdf):
         """Keep the signed LOA on the request, say so on its timeline, tell the owner."""
-        port_request = _request_of(envelope)
+        port_request = _still_there(envelope)
         owner = _owner_signing.get() if envelope.method == "self" else None
         earlier = documents.current(port_request, "signed_loa")
         documents.store(
@@ -328,7 +335,7 @@ class PortalHooks:
 
     def declined(self, envelope):
         """Put the signer's reason on the timeline and email it to the owner."""
-        port_request = _request_of(envelope)
+        port_request = _still_there(envelope)
         record_event(
             port_request,
             "loa_declined",
@@ -456,16 +463,7 @@ def _locked(port_request):
     the request's rows (its timeline, its signed LOA), so taking the request first could wait
     on the signer while the signer waits on it (a deadlock, on PostgreSQL).
     """
-    query = (
-        SigningEnvelope.select(SigningEnvelope.id)
-        .where(
-            (SigningEnvelope.reference == loa.reference(port_request.id))
-            & SigningEnvelope.status.not_in(FINAL)
-        )
-        .order_by(SigningEnvelope.id)
-    )
-    if is_postgresql(db):
-        list(query.for_update())
+    loa.open_envelopes(port_request.id)
     return locked_draft(port_request.account, port_request.id) or abort(404)
 
 
@@ -578,6 +576,18 @@ def _owners(port_request):
     )
     sender = active.where(User.id == sent.user_id).first() if sent is not None else None
     return [sender] if sender is not None else list(active.order_by(User.id))
+
+
+def _still_there(envelope):
+    """Return the envelope's request; refuse the signature (nothing kept) when it is gone.
+
+    The request is read again inside the signer's transaction: a draft deleted or submitted
+    since the link's checks leaves nothing to sign.
+    """
+    port_request = _request_of(envelope)
+    if port_request is None or port_request.status not in SIGNABLE:
+        raise NotSignable("cancelled", envelope)
+    return port_request
 
 
 def _request_of(envelope):

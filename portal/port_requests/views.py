@@ -21,6 +21,7 @@ from portal.models import (
 )
 from portal.paging import Page
 from portal.port_requests import agreements as statements
+from portal.port_requests import loa
 from portal.port_requests.blueprint import (
     bp,
     draft_or_redirect,
@@ -39,6 +40,7 @@ from portal.port_requests.review import STEP_TITLES
 from portal.port_requests.statuses import DESCRIPTIONS
 from portal.portability import REASONS
 from portal.web import wants_fragment
+from signing.envelopes import Party
 
 REQUESTS_PER_PAGE = 25
 NUMBERS_PER_PAGE = 100
@@ -155,8 +157,11 @@ def delete(request_id):
         )
     try:
         with changing():
-            # Its numbers, timeline, acceptances and re-routes go with it (ON DELETE CASCADE).
+            held = loa.open_envelopes(request_id)
+            # Its numbers, timeline, acceptances and re-routes go with it (ON DELETE CASCADE);
+            # a link still out for its LOA's signature is cancelled, and says so.
             (locked_draft(g.user.account, request_id) or abort(404)).delete_instance()
+            loa.close_envelopes(held, _party(g.user))
     except NotADraft as error:
         return draft_or_redirect(error.port_request)
     flash(f'Deleted the draft "{title_of(port_request)}".', "success")
@@ -262,3 +267,8 @@ def _names(model, account, ids):
         .where((model.account == account) & model.id.in_(ids))
         .tuples()
     )
+
+
+def _party(user):
+    """Return the signed-in owner as a signing event names them."""
+    return Party(actor=f"{user.name} ({user.email})", ip=request.remote_addr or "")
