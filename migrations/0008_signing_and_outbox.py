@@ -51,6 +51,7 @@ def up(migrator, db):
         signed_at = DateTimeField(null=True)
         signed_sha256 = CharField(max_length=64, null=True)
         decline_reason = TextField(null=True)
+        last_hash = CharField(max_length=64, null=True)
         Meta = table("signing_envelope")
 
     class SigningEvent(Model):

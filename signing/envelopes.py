@@ -174,7 +174,12 @@ def record(envelope, kind, by, *, at=None, **detail):
         "previous_hash": last.hash if last else GENESIS,
     }
     values["hash"] = event_hash(envelope.id, values)
-    return SigningEvent.create(envelope=envelope, **values)
+    event = SigningEvent.create(envelope=envelope, **values)
+    envelope.last_hash = values["hash"]
+    SigningEnvelope.update(last_hash=values["hash"]).where(
+        SigningEnvelope.id == envelope.id
+    ).execute()
+    return event
 
 
 def event_hash(envelope_id, values):
@@ -412,12 +417,16 @@ def verify(envelope, signed_pdf=None):
     """Return what is wrong with an envelope's evidence, as sentences; [] when it is intact.
 
     Checks that every event's hash matches its values and the hash before it (an edited,
-    removed or reordered event breaks the chain), that the document kept is the one the events
-    name, and, given the signed PDF, that it is the one signed.
+    removed or reordered event breaks the chain), that the last one is the envelope's last (a
+    removed last event leaves the chain before it whole), that the envelope's status is what its
+    events say, that the document kept is the one the events name, and, given the signed PDF,
+    that it is the one signed and that its certificate shows the same chain (a chain rewritten
+    whole, every hash recomputed, no longer matches the hashes printed when it was signed).
     """
     found = []
+    events = list(SigningEvent.of_envelope(envelope))
     previous, expected_seq = GENESIS, 1
-    for event in SigningEvent.of_envelope(envelope):
+    for event in events:
         values = {name: getattr(event, name) for name in _HASHED}
         if event.seq != expected_seq:
             found.append(f"Event {expected_seq} is missing (the next is event {event.seq}).")
@@ -428,11 +437,46 @@ def verify(envelope, signed_pdf=None):
         previous, expected_seq = event.hash, event.seq + 1
     if expected_seq == 1:
         found.append("The envelope has no events.")
-    if hashlib.sha256(envelope.document).hexdigest() != envelope.document_sha256:
+    elif events[-1].hash != envelope.last_hash:
+        found.append("The envelope's last event is missing (its events end too early).")
+    kinds = {event.kind for event in events}
+    if envelope.status in _ENDED_BY and not kinds & _ENDED_BY[envelope.status]:
+        found.append(f"The envelope is {envelope.status}, but no event says so.")
+    document_sha256 = hashlib.sha256(bytes(envelope.document)).hexdigest()
+    named = {
+        json.loads(event.detail).get("document_sha256")
+        for event in events
+        if event.kind in ("sent", "created", "signed")
+    }
+    if document_sha256 != envelope.document_sha256 or named - {document_sha256}:
         found.append("The document kept is not the one sent for signature.")
-    if signed_pdf is not None and hashlib.sha256(signed_pdf).hexdigest() != envelope.signed_sha256:
-        found.append("The signed PDF is not the one this envelope produced.")
+    if signed_pdf is not None:
+        if hashlib.sha256(signed_pdf).hexdigest() != envelope.signed_sha256:
+            found.append("The signed PDF is not the one this envelope produced.")
+        else:
+            printed = pdf.hashes_in(signed_pdf)
+            signing_events = events[
+                : next(
+                    (i + 1 for i, event in enumerate(events) if event.kind == "signed"), len(events)
+                )
+            ]
+            for event in signing_events:
+                if event.hash not in printed:
+                    found.append(
+                        f"Event {event.seq} ({event.kind}) is not the one the signed PDF's "
+                        "certificate shows."
+                    )
     return found
+
+
+# The events an envelope's final status comes from.
+_ENDED_BY = {
+    "signed": {"signed"},
+    "declined": {"declined"},
+    "cancelled": {"cancelled"},
+    "void": {"void"},
+    "replaced": {"replaced"},
+}
 
 
 _HASHED = ("seq", "kind", "at", "actor", "ip", "user_agent", "detail", "previous_hash")

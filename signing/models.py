@@ -86,6 +86,9 @@ class SigningEnvelope(_Model):
     signed_at = DateTimeField(null=True)
     signed_sha256 = CharField(max_length=64, null=True)
     decline_reason = TextField(null=True)
+    # The hash of the envelope's last event: a last event removed (which leaves the chain before
+    # it whole) no longer matches it.
+    last_hash = CharField(max_length=64, null=True)
 
     @classmethod
     def latest(cls, reference):

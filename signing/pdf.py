@@ -15,6 +15,7 @@ import datetime
 import hashlib
 import io
 import math
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,6 +204,13 @@ def stamp(document, boxes, *, signature, signer_name, signed_on):
 
 
 _MARKS = ("signature", "date", "name")
+
+
+def hashes_in(data):
+    """Return every SHA-256 (64 hex digits) printed in a PDF's text, however its lines broke."""
+    reader = PdfReader(io.BytesIO(data))
+    text = "".join("".join((page.extract_text() or "").split()) for page in reader.pages)
+    return set(re.findall(r"(?=([0-9a-f]{64}))", text))
 
 
 def merge(parts):

@@ -995,11 +995,6 @@ def test_verify_names_a_kept_document_changed_in_the_database(app, signed, tmp_p
     assert "The document kept is not the one sent for signature." in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify misses a removed last event: with the 'signed' event deleted the chain "
-    "before it is whole, and nothing ties the envelope's status (signed) to its events",
-)
 def test_verify_names_a_deleted_last_event(app, signed, tmp_path):
     envelope, pdf = signed
     last = events_of(app, envelope.id)[-1]
@@ -1010,12 +1005,6 @@ def test_verify_names_a_deleted_last_event(app, signed, tmp_path):
     assert "intact" not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify compares the kept document only with the envelope's own document_sha256 "
-    "column: a document swapped together with that column passes, though the chained 'sent' "
-    "and 'signed' events name the hash of the document really sent",
-)
 def test_verify_names_a_document_swapped_with_its_hash_column(app, signed, tmp_path):
     envelope, pdf = signed
     other = bill_pdf()
@@ -1028,12 +1017,6 @@ def test_verify_names_a_document_swapped_with_its_hash_column(app, signed, tmp_p
     assert "intact" not in output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the chain's hashes use no key and verify does not compare them with the "
-    "certificate in the signed PDF: an event edited with every later hash recomputed passes "
-    "'verify --signed-pdf' with the original signed PDF, whose certificate shows other hashes",
-)
 def test_verify_names_an_edit_whose_chain_was_recomputed(app, signed, tmp_path):
     envelope, pdf = signed
     with app.app_context():
