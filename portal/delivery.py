@@ -8,6 +8,7 @@ A failure waits a minute, doubling up to an hour, for about two days; a recipien
 server refuses for good (5xx) fails at once.
 """
 
+import contextlib
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -191,6 +192,14 @@ def _send_batch(relay, emails, lease):
                 # The server answered about this message: the connection goes on.
                 _record_failure(email, lease, _describe(error), permanent=_permanent(error))
                 outcome.failed += 1
+            except (smtplib.SMTPNotSupportedError, UnicodeEncodeError) as error:
+                # An address this server cannot take (non-ASCII, no SMTPUTF8): no retry will
+                # change that, and the emails after it are not to wait for it.
+                problem = f"the mail server cannot take this address: {_describe(error)}"
+                _record_failure(email, lease, problem, permanent=True)
+                outcome.failed += 1
+                with contextlib.suppress(OSError):
+                    server.rset()
             except OSError as error:  # SMTPServerDisconnected and every socket error
                 _record_failure(email, lease, f"connection lost: {_describe(error)}")
                 outcome.failed += 1

@@ -1197,12 +1197,6 @@ def test_a_server_that_drops_or_refuses_the_message_leaves_it_to_retry_or_failed
     assert len(smtp_server.messages) == (1 if status == "queued" else 0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an address the relay cannot take (non-ASCII, no SMTPUTF8) raises "
-    "SMTPNotSupportedError, an OSError, so it is treated as a lost connection: retried for two "
-    "days, and each time it ends the run, leaving the emails after it for the next cron run",
-)
 def test_an_address_the_server_cannot_take_fails_alone_and_the_others_go_out(app, raw_smtp):
     from portal import mail
 
