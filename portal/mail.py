@@ -7,13 +7,14 @@ whatever is still due: never reached, retried after a failure, or left by a send
 How a sender takes, sends and records emails so that none goes out twice is portal/delivery.py.
 """
 
+import ipaddress
 import logging
 import re
 import threading
 import time
 from urllib.parse import urlsplit
 
-from flask import current_app, g, has_request_context, render_template, url_for
+from flask import current_app, g, has_request_context, render_template, request, url_for
 
 from portal.config import ConfigError
 from portal.db import db
@@ -55,13 +56,36 @@ def enqueue(*, to, subject, template, purpose, reference=None, **context):
 
 
 def external_url(endpoint, **values):
-    """Return the absolute URL of the endpoint, for a link in an email."""
+    """Return the absolute URL of the endpoint, for a link in an email.
+
+    PUBLIC_URL when it is set. Without it, the address the request came to only when that is
+    this machine (the demo, tests): the Host header is the sender's to write, and a forged one
+    must never choose where a password-reset link points. Otherwise the links point at
+    localhost, and the log says to set PUBLIC_URL.
+    """
     public = current_app.config["PUBLIC_URL"]
     if public:
         return _url_at(public, endpoint, values)
-    if has_request_context():
+    if has_request_context() and _on_this_machine(request.host):
         return url_for(endpoint, _external=True, **values)
+    if has_request_context():
+        current_app.logger.error(
+            "PUBLIC_URL is not set: a link in an email points at http://localhost:5000, not at "
+            "%r (the address the request named); set PUBLIC_URL to the portal's address",
+            request.host[:200],
+        )
     return _url_at("http://localhost:5000", endpoint, values)
+
+
+def _on_this_machine(host):
+    """Say whether a Host header names this machine (localhost or a loopback address)."""
+    name = urlsplit(f"//{host}").hostname or ""
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def _url_at(base, endpoint, values):

@@ -428,17 +428,27 @@ def test_a_subject_stays_one_line_and_a_nul_never_reaches_the_database(app, smtp
     assert smtp_server.envelopes[0][1] == ["ann@acme.test"]
 
 
-def test_external_urls_use_the_public_url_else_the_request_else_localhost(app):
+def test_external_urls_use_the_public_url_else_a_request_to_this_machine_else_localhost(
+    app, caplog
+):
     with app.app_context():
         assert (
             mail.external_url("password_reset.reset", token="abc")
             == "http://localhost:5000/reset-password/abc"
         )
+    for here in ("http://127.0.0.1:8000", "http://localhost:5000", "http://[::1]:8080"):
+        with app.test_request_context(base_url=here):
+            assert mail.external_url("password_reset.reset", token="abc") == (
+                f"{here}/reset-password/abc"
+            )
+    # Any other Host is the sender's to write: without PUBLIC_URL it chooses nothing, and the
+    # log says what to set.
     with app.test_request_context(base_url="https://portal.acme.test"):
         assert (
             mail.external_url("password_reset.reset", token="abc")
-            == "https://portal.acme.test/reset-password/abc"
+            == "http://localhost:5000/reset-password/abc"
         )
+    assert "PUBLIC_URL is not set" in caplog.text
     app.config["PUBLIC_URL"] = "https://portdesk.example.com/portal/"
     with app.test_request_context(base_url="https://evil.test"):
         assert (

@@ -1925,14 +1925,6 @@ def test_signing_yourself_from_two_tabs_at_once_leaves_one_current_signed_loa(ap
 FORGED_HOST = "portdesk.evil.test"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with PUBLIC_URL unset (the default) an email's links take the host of the request "
-    "that queued it: anyone posting 'Forgot your password?' with a forged Host gets the "
-    "victim a reset link to their own site (the token with it), and a signer signing or "
-    "declining with a forged Host sends the owner a PortDesk email linking there. The README "
-    "warns; nothing refuses",
-)
 @pytest.mark.parametrize("who", ["anyone-resetting", "signer-signing", "signer-declining"])
 def test_a_forged_host_header_never_chooses_where_an_emailed_link_points(
     app, owner_client, owner, draft, who
