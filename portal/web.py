@@ -197,7 +197,17 @@ def error_answer(error, detail=None):
             f"A document can be at most {most} MB. Upload only the pages that show the account "
             "details, or save a scan at a lower resolution, then try again."
         )
+    if detail is None and error.code == 413 and _takes_a_signature(request.endpoint):
+        detail = (
+            "The signature sent was far larger than a drawn signature is. Go back, clear the box "
+            "and draw your signature again, or type your name instead."
+        )
     return _error_page(error.code, detail, headers=headers)
+
+
+def _takes_a_signature(endpoint):
+    """Say whether the form at this endpoint sends a drawn signature."""
+    return endpoint in ("signing.sign", "port_requests.loa_sign")
 
 
 def _takes_documents(endpoint):

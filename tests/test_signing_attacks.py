@@ -495,6 +495,8 @@ def test_a_50_mb_drawing_is_refused_with_the_size_named_and_no_portal_sign_in(
 
     assert answer.status_code == 413
     assert "Location" not in answer.headers
+    assert "clear the box and draw your signature again, or type your name" in text_of(answer)
+    assert "Split it into smaller files" not in text_of(answer)
     nothing_signed(app, envelope, draft)
 
 
