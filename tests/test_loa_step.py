@@ -66,7 +66,16 @@ def send(client, request_id, **changes):
 
 
 def sign_here(client, request_id, **changes):
-    form = {"representative": "y", "consent": "y", "typed_name": "Dana Reyes", **changes}
+    """Sign as the page would: with the signed LOA it showed (none, or the one kept)."""
+    page = client.get(loa_url(request_id)).get_data(as_text=True)
+    shown = re.search(r'name="shown" value="([^"]*)"', page)
+    form = {
+        "representative": "y",
+        "consent": "y",
+        "typed_name": "Dana Reyes",
+        "shown": shown.group(1) if shown else "",
+        **changes,
+    }
     return client.post(loa_url(request_id, "/sign"), data=form)
 
 
@@ -970,3 +979,31 @@ def test_cron_reminds_the_signer_with_a_link_that_works(app, owner_client, draft
         "loa_reminded", "Reminded Dana Reyes to sign the LOA (reminder 1 of 3).", "PortDesk",
     )  # fmt: skip
     assert "1 reminder sent." in status_region(owner_client.get(loa_url(draft)))
+
+
+def test_two_clicks_on_sign_at_once_sign_once_and_the_other_is_told(app, owner, draft):
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        assert login(client, OWNER_EMAIL).status_code == 302
+    form = {"representative": "y", "consent": "y", "typed_name": "Dana Reyes", "shown": ""}
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def click(client):
+        barrier.wait()
+        answers.append(client.post(loa_url(draft, "/sign"), data=form))
+
+    threads = [threading.Thread(target=click, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [answer.status_code for answer in answers] == [302, 302]
+    with app.app_context():
+        kept = Document.select().where(
+            (Document.port_request == draft) & (Document.kind == "signed_loa")
+        )
+        assert kept.count() == 1
+    said = [text_of(clients[i].get(loa_url(draft))) for i in range(2)]
+    assert sum("Nothing more was signed: the LOA was signed a moment ago" in s for s in said) == 1

@@ -61,6 +61,9 @@ class SignForm(FlaskForm):
     consent = BooleanField("I agree to sign electronically", false_values=NOT_TICKED)
     signature_png = HiddenField()
     typed_name = StringField("Type your name to sign with it")
+    # The signed LOA the page showed ("" for none): a second click, or a tab left open, signs
+    # nothing more once a signature has landed since.
+    shown = HiddenField()
 
 
 class UploadForm(FlaskForm):
@@ -194,6 +197,7 @@ def loa_sign(request_id):
                 signature=signature,
                 consented=form.consent.data,
                 representative=form.representative.data,
+                shown=form.shown.data,
                 **_who(),
             )
         except SignatureRefused as refused:

@@ -190,7 +190,9 @@ def cancel(port_request, user, *, envelope_id, ip, user_agent):
         return envelope
 
 
-def sign_yourself(port_request, user, *, signature, consented, representative, ip, user_agent):
+def sign_yourself(
+    port_request, user, *, signature, consented, representative, ip, user_agent, shown=""
+):
     """Sign the LOA as its representative, on the spot; return the envelope, signed.
 
     Raise LoaRefused (nothing kept) without the consent, without the owner saying they are the
@@ -201,6 +203,12 @@ def sign_yourself(port_request, user, *, signature, consented, representative, i
     with changing():
         port_request = _locked(port_request)
         data, digest = _ready(port_request)
+        kept = documents.current(port_request, "signed_loa")
+        if str(kept.id if kept is not None else "") != str(shown or "").strip():
+            raise LoaRefused(
+                "Nothing more was signed: the LOA was signed a moment ago (another click, or "
+                "another tab). Check where it stands below."
+            )
         name = data["authorized"]["name"]
         if not representative:
             raise LoaRefused(
