@@ -1509,7 +1509,8 @@ def test_a_body_over_the_servers_limit_is_told_the_documents_limit(app, owner_cl
 @pytest.mark.parametrize(
     ("day", "words"),
     [
-        ("9999-12-31", "signed_date 9999-12-31 is in the future"),
+        ("9999-12-31", "signed_date: 9999-12-31 is in the future"),
+        ("1900-01-01", "signed_date: 1900-01-01 is more than a year ago"),
         ("2026-02-30", "signed_date must be a date as YYYY-MM-DD"),
         ("\x00", "signed_date must be a date as YYYY-MM-DD"),
         ("２０２６-０２-０３", "signed_date must be a date as YYYY-MM-DD"),
