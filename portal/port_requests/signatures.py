@@ -216,21 +216,9 @@ def sign_yourself(
                 f"If that is you, tick the box; if not, send it to {name} to sign.",
                 "representative",
             )
-        document, boxes = render(data)
         by = _party(user, ip, user_agent)
-        envelope = envelopes.create(
-            reference=loa.reference(port_request.id),
-            requester_name=port_request.account.name,
-            requested_by=user.name,
-            title=_title(data),
-            document=document,
-            boxes=boxes,
-            content_key=digest,
-            method="self",
-            signer_name=name,
-            signer_email=user.email,
-            by=by,
-            link_days=current_app.config["SIGNING_LINK_DAYS"],
+        envelope = _new_envelope(
+            port_request, data, digest, user, method="self", name=name, email=user.email, by=by
         )
         acting = _owner_signing.set(user)
         try:
@@ -498,9 +486,10 @@ def _shown(port_request, envelope_id):
     return newest
 
 
-def _send(port_request, data, digest, user, *, name, email, message, by):
+def _new_envelope(port_request, data, digest, user, *, method, name, email, by, message=None):
+    """Render the request's LOA and open an envelope for its signature (older ones close)."""
     document, boxes = render(data)
-    envelope = envelopes.create(
+    return envelopes.create(
         reference=loa.reference(port_request.id),
         requester_name=port_request.account.name,
         requested_by=user.name,
@@ -508,12 +497,26 @@ def _send(port_request, data, digest, user, *, name, email, message, by):
         document=document,
         boxes=boxes,
         content_key=digest,
-        method="email",
+        method=method,
         signer_name=name,
         signer_email=email,
         by=by,
         link_days=current_app.config["SIGNING_LINK_DAYS"],
         message=clean_message(message),
+    )
+
+
+def _send(port_request, data, digest, user, *, name, email, message, by):
+    envelope = _new_envelope(
+        port_request,
+        data,
+        digest,
+        user,
+        method="email",
+        name=name,
+        email=email,
+        by=by,
+        message=message,
     )
     record_event(
         port_request,
