@@ -19,7 +19,7 @@ from portal import documents
 from portal.auth import role_required
 from portal.models import utcnow
 from portal.port_requests import loa as loa_document
-from portal.port_requests import signatures
+from portal.port_requests import loa_standing, signatures
 from portal.port_requests.blueprint import (
     bp,
     draft_or_redirect,
@@ -135,7 +135,7 @@ def loa_status(request_id):
     if not wants_fragment():
         return redirect(url_for("port_requests.loa", request_id=request_id) + "#loa-status")
     found = review_of(port_request)
-    standing = signatures.standing(found)
+    standing = loa_standing.standing(found)
     if request.args.get("shown") == status_key(standing):
         return "", 204  # nothing new: htmx keeps the region (and its polling) as it is
     return _status(found, standing)
@@ -276,7 +276,7 @@ def _envelope_action(request_id, act, words):
         return draft_or_redirect(error.port_request)
     if wants_fragment():
         found = review_of(port_request)
-        return _status(found, signatures.standing(found), said, category != "success")
+        return _status(found, loa_standing.standing(found), said, category != "success")
     return _back(request_id, said, category)
 
 
@@ -326,7 +326,7 @@ def _page(port_request, *, send=None, sign=None, upload=None, sign_problem=None,
         consent_text=consent.CONSENT_TEXT,
         today=utcnow().date(),
         next_url=next_step_url(port_request, "loa"),
-        **_status_context(found, signatures.standing(found)),
+        **_status_context(found, loa_standing.standing(found)),
     )
 
 
