@@ -72,6 +72,8 @@ def _sign_in(page, base, email):
     page.get_by_role("button", name="Sign in").click()
     # The click does not wait for the next page: under load the sign-in page would still be read.
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # Its text shows before its deferred scripts (htmx) have run: wait for those too.
+    page.wait_for_load_state("load")
 
 
 def _open_the_check_page(page, base):
