@@ -37,10 +37,8 @@ import tempfile
 import time
 import tracemalloc
 import uuid
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -48,6 +46,7 @@ from fpdf import FPDF  # noqa: E402
 from PIL import Image  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
+from bench.scratch import database  # noqa: E402
 from portal import documents  # noqa: E402
 from portal.db import db, is_postgresql, open_database  # noqa: E402
 from portal.models import Account, PortRequest, User  # noqa: E402
@@ -72,38 +71,12 @@ def main():
         pdf = scanned_bill(FILE_MB * 2**20)
         pdf_path = Path(scratch) / "bill.pdf"
         pdf_path.write_bytes(pdf)
-        with database(args.database_url, scratch) as url:
+        with database(args.database_url, scratch, "documents") as url:
             kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
             print(f"on {kind}, best of {args.repeat} after a warm-up")
             print_store(time_store(url, pdf, args.repeat), len(pdf))
             print_compare(time_compare(args.repeat))
             print_memory(probe_memory(url, pdf_path), len(pdf))
-
-
-@contextmanager
-def database(url, scratch):
-    """Yield the URL of an empty database of its own; remove it afterwards."""
-    if url.startswith(("postgres://", "postgresql://")):
-        schema = f"portdesk_bench_documents_{uuid.uuid4().hex[:8]}"
-        admin = open_database(url)
-        admin.execute_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options={quote(f'-c search_path={schema}')}"
-        finally:
-            admin.execute_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            admin.close()
-        return
-    if url and not url.startswith("sqlite:///"):
-        raise SystemExit(f"--database-url must be sqlite:///FILE or postgresql://..., not {url}")
-    path = Path(url.removeprefix("sqlite:///")) if url else Path(scratch) / "bench.sqlite3"
-    if path.exists():
-        raise SystemExit(f"{path} already exists: give the name of a new file")
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def open_bench(url, **options):

@@ -41,11 +41,8 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -53,8 +50,9 @@ from fpdf import FPDF  # noqa: E402
 from PIL import Image, ImageDraw, PngImagePlugin  # noqa: E402
 from pypdf import PdfReader, PdfWriter  # noqa: E402
 
+from bench.scratch import database  # noqa: E402
 from portal import create_app, documents  # noqa: E402
-from portal.db import db, open_database  # noqa: E402
+from portal.db import db  # noqa: E402
 from portal.models import Account, PortRequest, RoutingTarget, TrackingSource, User  # noqa: E402
 from portal.port_requests import agreements, loa, operations  # noqa: E402
 from portal.port_requests.drafts import store_numbers  # noqa: E402
@@ -90,7 +88,7 @@ def main():
     print_stamp(time_stamp(document, boxes, args.repeat), pages)
     with (
         tempfile.TemporaryDirectory(prefix="portdesk-bench-") as scratch,
-        database(args.database_url, scratch) as url,
+        database(args.database_url, scratch, "signing") as url,
     ):
         print_submit(time_submit(url, scratch, args.numbers, args.repeat), args.numbers)
 
@@ -255,32 +253,6 @@ def median_of(stages, repeat):
             if round_:
                 times[name].append(elapsed)
     return {name: statistics.median(found) for name, found in times.items()}
-
-
-@contextmanager
-def database(url, scratch):
-    """Yield the URL of an empty database of its own; remove it afterwards."""
-    if url.startswith(("postgres://", "postgresql://")):
-        schema = f"portdesk_bench_signing_{uuid.uuid4().hex[:8]}"
-        admin = open_database(url)
-        admin.execute_sql(f'CREATE SCHEMA "{schema}"')
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options={quote(f'-c search_path={schema}')}"
-        finally:
-            admin.execute_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            admin.close()
-        return
-    if url and not url.startswith("sqlite:///"):
-        raise SystemExit(f"--database-url must be sqlite:///FILE or postgresql://..., not {url}")
-    path = Path(url.removeprefix("sqlite:///")) if url else Path(scratch) / "bench.sqlite3"
-    if path.exists():
-        raise SystemExit(f"{path} already exists: give the name of a new file")
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 # A complete request, and a bill that says the same: the submit finds nothing left to do.

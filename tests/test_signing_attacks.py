@@ -45,6 +45,7 @@ from portal.port_requests import loa
 from signing import SigningEnvelope, SigningEvent, envelopes, tokens
 from signing.models import FINAL
 from tests.conftest import ON_POSTGRES, OWNER_EMAIL, PASSWORD, make_config, without_csrf
+from tests.test_loa_step import loa_url, text_of
 from tests.test_port_request_pages import add_inventory
 from tests.test_proof_step import bill_pdf, make_draft
 from tests.test_submit import make_submittable
@@ -69,14 +70,6 @@ def inventory(app, accounts):
 @pytest.fixture
 def draft(app, inventory):
     return make_draft(app, inventory[0])
-
-
-def loa_url(request_id, suffix=""):
-    return f"/port-requests/{request_id}/loa{suffix}"
-
-
-def text_of(response):
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))).split())
 
 
 def send(client, request_id, **changes):
