@@ -27,16 +27,17 @@ def create_app(config=None):
         outbox,
         pages,
         password_reset,
-        queue,
         request_api,  # noqa: F401  (its routes join api.bp)
         schema,
         user_settings,
         web,
+        webhook_views,
     )
     from portal.extensions import csrf, htmx
     from portal.port_requests import blueprint as port_requests
     from portal.port_requests import (  # noqa: F401  (their routes join the bp)
         configure,
+        fix,
         loa_step,
         proof,
         submit,
@@ -44,6 +45,8 @@ def create_app(config=None):
         wizard,
     )
     from portal.port_requests.signatures import PortalHooks
+    from portal.staff import packets, queue
+    from portal.staff import views as staff
 
     config = dict(config or {})
     environment = settings.from_environment()
@@ -96,11 +99,14 @@ def create_app(config=None):
         port_requests.bp,
         checks.bp,
         queue.bp,
+        staff.bp,
+        packets.bp,
         fax.bp,
         accounts.bp,
         user_settings.bp,
         outbox.bp,
         password_reset.bp,
+        webhook_views.bp,
         api.bp,
     ):
         app.register_blueprint(blueprint)

@@ -38,6 +38,17 @@ DEFAULTS = {
     "SIGNING_LINK_DAYS": 7,
     # The carrier the LOA names as the customer's agent: the platform's own.
     "PORTING_CARRIER": "PortDesk Communications, Inc.",
+    # Carrier Relations' team address for resubmits and comments (None: every staff user's own).
+    "STAFF_EMAIL": None,
+    # The sealing key and certificate (PEM) of packets and signed LOAs. None: a self-signed pair
+    # generated once into the instance folder, as the secret key is.
+    "SEAL_KEY_PATH": None,
+    "SEAL_CERT_PATH": None,
+    # Webhook URLs must be HTTPS on a public address; tests and a private network may allow
+    # http and loopback, private or link-local addresses.
+    "WEBHOOK_ALLOW_PRIVATE": False,
+    # How long one POST to a webhook may take, in seconds.
+    "WEBHOOK_TIMEOUT": 10,
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_SECONDS": 15 * 60,
     "PASSWORD_HASH_METHOD": "scrypt",
@@ -115,6 +126,11 @@ ENVIRONMENT = {
     "PUBLIC_URL": ("PUBLIC_URL", _text),
     "SIGNING_LINK_DAYS": ("SIGNING_LINK_DAYS", _at_least_one),
     "PORTING_CARRIER": ("PORTING_CARRIER", _text),
+    "STAFF_EMAIL": ("STAFF_EMAIL", _text),
+    "SEAL_KEY_PATH": ("SEAL_KEY_PATH", _text),
+    "SEAL_CERT_PATH": ("SEAL_CERT_PATH", _text),
+    "WEBHOOK_ALLOW_PRIVATE": ("WEBHOOK_ALLOW_PRIVATE", _switch),
+    "WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", _at_least_one),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _switch),
     "PORT_LEAD_BUSINESS_DAYS": ("PORT_LEAD_BUSINESS_DAYS", _whole_number),
     "MAX_DOCUMENT_MB": ("MAX_DOCUMENT_BYTES", _megabytes),

@@ -24,6 +24,7 @@ EXPECTED_TABLES = {
     "port_request",
     "receiving_number",
     "receiving_reroute",
+    "request_comment",
     "request_event",
     "routing_target",
     "schema_migration",
@@ -33,6 +34,9 @@ EXPECTED_TABLES = {
     "tracking_source",
     "users",
     "warning_confirmation",
+    "webhook",
+    "webhook_attempt",
+    "webhook_delivery",
 }
 
 
@@ -62,6 +66,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0006_request_history", None),
         ("0007_documents", None),
         ("0008_signing_and_outbox", None),
+        ("0009_staff_console", None),
     ]
     database.close()
 
@@ -120,6 +125,7 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
             "0006_request_history",
             "0007_documents",
             "0008_signing_and_outbox",
+            "0009_staff_console",
         ]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES

@@ -1,8 +1,9 @@
 """The tables, by area: accounts (and their users, sign-in throttling, API keys), the platform's
 inventory, numbers on their way in (claims and uploads), port requests with their numbers, and
 their history (the timeline, agreements accepted, receiving-number re-routes, warnings
-confirmed), documents (uploads kept by content and hash) with fax port tickets, and the
-email outbox. The signing tables are `signing.models`' own.
+confirmed, comments), documents (uploads kept by content and hash) with fax port tickets, the
+email outbox, and the account's webhooks with their deliveries. The signing tables are
+`signing.models`' own.
 
 Numbers are stored in E.164 (`+13122630100`). The platform's own ids (accounts, tracking
 sources, routing targets) are the primary keys here, so a port request can say "routing 901"
@@ -27,6 +28,7 @@ from portal.models.documents import Document, DocumentContent, FaxTicket
 from portal.models.history import (
     AgreementAcceptance,
     ReceivingReroute,
+    RequestComment,
     RequestEvent,
     WarningConfirmation,
 )
@@ -34,6 +36,7 @@ from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumb
 from portal.models.numbers import NumberClaim, NumberUpload
 from portal.models.outbox import OUTBOX_STATUSES, OutboxEmail
 from portal.models.requests import STATUSES, PortNumber, PortRequest
+from portal.models.webhooks import DELIVERY_STATUSES, Webhook, WebhookAttempt, WebhookDelivery
 
 TABLES = [
     Account,
@@ -56,11 +59,16 @@ TABLES = [
     Document,
     DocumentContent,
     OutboxEmail,
+    RequestComment,
+    Webhook,
+    WebhookDelivery,
+    WebhookAttempt,
 ]
 
 __all__ = [
     "API_KEY_PREFIX",
     "AgreementAcceptance",
+    "DELIVERY_STATUSES",
     "DOCUMENT_KINDS",
     "Document",
     "DocumentContent",
@@ -82,12 +90,16 @@ __all__ = [
     "PortRequest",
     "ReceivingNumber",
     "ReceivingReroute",
+    "RequestComment",
     "RequestEvent",
     "RoutingTarget",
     "TrackingNumber",
     "TrackingSource",
     "User",
     "WarningConfirmation",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
     "looks_like_email",
     "normalize_email",
     "utcnow",

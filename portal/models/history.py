@@ -1,6 +1,6 @@
 """What happened to a port request, and what its owner agreed to and decided along the way."""
 
-from peewee import DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from portal.models.accounts import User
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
@@ -79,3 +79,27 @@ class WarningConfirmation(BaseModel):
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
     user_name = NulFreeCharField(max_length=300)
     confirmed_at = DateTimeField(default=utcnow)
+
+
+class RequestComment(BaseModel):
+    """A comment on a request, by its owner or by staff. Staff may keep one internal: owners
+    never see those. `author` keeps the name shown after the user is gone."""
+
+    port_request = ForeignKeyField(PortRequest, backref="comments", on_delete="CASCADE")
+    user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    author = NulFreeCharField(max_length=300)
+    by_staff = BooleanField(default=False)
+    internal = BooleanField(default=False)
+    body = TextField()
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("port_request", "created_at"), False),)
+
+    @classmethod
+    def of_request(cls, port_request, *, internal=False):
+        """Return the request's comments, oldest first; the internal ones only if asked."""
+        query = cls.select().where(cls.port_request == port_request)
+        if not internal:
+            query = query.where(cls.internal == False)  # noqa: E712  (SQL, not Python)
+        return query.order_by(cls.created_at, cls.id)

@@ -2,7 +2,7 @@
 
 import json
 
-from peewee import Check, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import Check, DateField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from portal.db import db, is_postgresql
 from portal.models.accounts import Account, User
@@ -44,6 +44,23 @@ class PortRequest(BaseModel):
     details = TextField(default="{}")
     created_at = DateTimeField(default=utcnow)
     updated_at = DateTimeField(default=utcnow)
+    # Where it stands, set by the moves of `portal.staff.transitions`: since when, when it was
+    # (last) submitted, the carrier's date and time window, the carrier's exception codes of the
+    # last "action required" (a JSON list) and staff's note with them (or a rejection's reason).
+    status_changed_at = DateTimeField(default=utcnow)
+    submitted_at = DateTimeField(null=True)
+    foc_date = DateField(null=True, index=True)
+    foc_window = NulFreeCharField(max_length=100, null=True)
+    carrier_codes = TextField(null=True)
+    status_note = TextField(null=True)
+
+    class Meta:
+        indexes = ((("status", "status_changed_at"), False),)
+
+    @property
+    def codes(self):
+        """Return the carrier exception codes of the last "action required" (a list)."""
+        return json.loads(self.carrier_codes) if self.carrier_codes else []
 
     @classmethod
     def of_account(cls, account):
@@ -97,4 +114,4 @@ class PortNumber(BaseModel):
     reason = NulFreeCharField(max_length=MAX_FIELD_TEXT, null=True)
 
     class Meta:
-        indexes = ((("port_request", "position"), True),)
+        indexes = ((("port_request", "position"), True), (("e164",), False))

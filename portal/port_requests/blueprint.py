@@ -72,13 +72,14 @@ def review_of(port_request):
     )
 
 
-def draft_or_redirect(port_request):
-    """Return None for a draft; else go to the request's page, saying it can no longer change.
+def draft_or_redirect(port_request, statuses=("draft",)):
+    """Return None for a draft (or a request in one of `statuses`); else go to the request's
+    page, saying it can no longer change.
 
     For htmx, a 204 with HX-Redirect: htmx would follow a redirect and swap the whole page into
     the region it meant to update.
     """
-    if port_request.status == "draft":
+    if port_request.status in statuses:
         return None
     flash(
         f"This request is {port_request.status.replace('_', ' ')}: it can no longer be changed.",

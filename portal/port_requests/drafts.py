@@ -17,6 +17,9 @@ from portal.port_requests.events import record_event
 
 # Rows per INSERT: SQLite takes at most 32,766 parameters in one statement.
 INSERT_ROWS = 2_000
+# The statuses in which the owner changes a request: a draft, and a request staff sent back for a
+# correction (whose fix page lets only the fields the carrier's codes name change).
+EDITABLE = ("draft", "action_required")
 # Saves of one step by one person within this window are one line of the timeline, not hundreds.
 SAVE_COALESCE = timedelta(minutes=30)
 
@@ -45,13 +48,14 @@ def changing():
             yield transaction
 
 
-def locked_draft(account, request_id):
+def locked_draft(account, request_id, statuses=("draft",)):
     """Inside `changing()`: read the account's request again under the lock.
 
-    Return None when it is missing or another account's; raise NotADraft when it has left draft.
+    Return None when it is missing or another account's; raise NotADraft when its status is not
+    one of `statuses` (by default: when it has left draft).
     """
     port_request = PortRequest.find(account, request_id, for_update=True)
-    if port_request is not None and port_request.status != "draft":
+    if port_request is not None and port_request.status not in statuses:
         raise NotADraft(port_request)
     return port_request
 

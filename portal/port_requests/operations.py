@@ -22,10 +22,11 @@ from portal.port_requests.events import record_event
 from portal.port_requests.review import COMPLETE, review
 from portal.port_requests.rules import Problem
 from portal.port_requests.statuses import describe
+from portal.staff.transitions import MOVES
 from signing.envelopes import Party
 
 # A request may be cancelled until staff set the FOC date (foc_scheduled), not once it is final.
-CANCELLABLE = ("submitted", "in_review", "action_required")
+CANCELLABLE = MOVES["cancel"].sources
 # Longer than a reason an owner types; short enough for a line of the timeline.
 MAX_REASON = 1_000
 # The agreements are accepted in the browser, not fields with problems of their own.
@@ -102,7 +103,9 @@ def submit(account, request_id, *, user, ip, today, lead_business_days):
                 raise SubmitRefused(_blocked_message(left), left)
             now = utcnow()
             moved = (
-                PortRequest.update(status="submitted", updated_at=now)
+                PortRequest.update(
+                    status="submitted", updated_at=now, status_changed_at=now, submitted_at=now
+                )
                 .where((PortRequest.id == port_request.id) & (PortRequest.status == "draft"))
                 .execute()
             )
@@ -115,6 +118,7 @@ def submit(account, request_id, *, user, ip, today, lead_business_days):
                 .execute()
             )
             port_request.status, port_request.updated_at = "submitted", now
+            port_request.status_changed_at = port_request.submitted_at = now
             count = len(found.rows)
             record_event(
                 port_request,
@@ -212,7 +216,7 @@ def cancel(account, request_id, *, user, reason=""):
             raise CancelRefused(port_request.status, cancel_refusal(port_request.status))
         now = utcnow()
         moved = (
-            PortRequest.update(status="cancelled", updated_at=now)
+            PortRequest.update(status="cancelled", updated_at=now, status_changed_at=now)
             .where((PortRequest.id == port_request.id) & PortRequest.status.in_(CANCELLABLE))
             .execute()
         )
@@ -226,6 +230,7 @@ def cancel(account, request_id, *, user, reason=""):
             .execute()
         )
         port_request.status, port_request.updated_at = "cancelled", now
+        port_request.status_changed_at = now
         said = f": {reason}" if reason else ""
         record_event(port_request, "cancelled", f"Cancelled the request{said}.", user=user)
         _tell_owner(

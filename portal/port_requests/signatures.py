@@ -17,7 +17,7 @@ from flask import abort, current_app
 from portal import documents, mail
 from portal.models import PortRequest, RequestEvent, User, looks_like_email, utcnow
 from portal.port_requests import loa, proof
-from portal.port_requests.drafts import changing, locked_draft
+from portal.port_requests.drafts import EDITABLE, changing, locked_draft
 from portal.port_requests.events import record_event
 from portal.port_requests.fields import fold
 from portal.port_requests.review import COMPLETE, review
@@ -26,9 +26,9 @@ from signing import SigningEnvelope, envelopes, tokens
 from signing.envelopes import NotSignable, Party, SignatureRefused
 from signing.models import FINAL, locked
 
-# The statuses in which a request's LOA may be signed. Issue #11 adds "action_required": a
-# request sent back for a correction gets its changed LOA signed again.
-SIGNABLE = ("draft",)
+# The statuses in which a request's LOA may be signed: a draft, and a request sent back for a
+# correction, whose changed LOA is signed again before it is resubmitted.
+SIGNABLE = EDITABLE
 # What the LOA is made from: until these steps are complete there is nothing to sign.
 LOA_STEPS = ("details", "numbers")
 # How many numbers an email names before "and N more".
@@ -386,14 +386,15 @@ _STATUS_WORDS = {
 
 
 def _locked(port_request):
-    """Inside `changing()`: the draft again, locked; 404 when it is gone, NotADraft when not one.
+    """Inside `changing()`: the request again, locked; 404 when it is gone, NotADraft when it
+    may not be signed (not a draft, nor sent back for a correction).
 
     Its open envelopes are locked first: a signer's transaction locks the envelope, then writes
     the request's rows (its timeline, its signed LOA), so taking the request first could wait
     on the signer while the signer waits on it (a deadlock, on PostgreSQL).
     """
     loa.open_envelopes(port_request.id)
-    return locked_draft(port_request.account, port_request.id) or abort(404)
+    return locked_draft(port_request.account, port_request.id, SIGNABLE) or abort(404)
 
 
 def _ready(port_request):
