@@ -101,6 +101,22 @@ def role_required(role):
     return decorator
 
 
+def staff_only(view):
+    """Let only signed-in staff through; an owner gets 404, as for a page that does not exist.
+
+    The console's pages and downloads answer an owner as if they were not there: a 403 would
+    confirm which request ids exist.
+    """
+
+    @functools.wraps(view)
+    def wrapped(**kwargs):
+        if not g.user.is_staff:
+            abort(404)
+        return view(**kwargs)
+
+    return login_required(wrapped)
+
+
 @functools.cache
 def _decoy_hash(method):
     return generate_password_hash("not a password anyone has", method=method)
