@@ -65,9 +65,10 @@ def inventory_import(path, dry_run):
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create (or refresh) the demo accounts, an owner login and a staff login."""
+    """Create (or refresh) the demo accounts, an owner login, a staff login and a submitted
+    port request."""
     password_method = current_app.config["PASSWORD_HASH_METHOD"]
-    _, logins = seed_demo(method=password_method)
+    _, logins = seed_demo(method=password_method, with_request=True)
     click.echo("Demo ready. Sign in with:")
     for email, role in logins:
         click.echo(f"  {role:<6} {email}  password: {DEMO_PASSWORD}")

@@ -1,4 +1,5 @@
-"""The demo: a dental group with a realistic inventory, an owner login and a staff login."""
+"""The demo: a dental group with a realistic inventory, an owner login and a staff login, and
+(with an app context) one submitted port request for staff to work."""
 
 from portal.db import db
 from portal.inventory import import_inventory
@@ -90,8 +91,9 @@ DEMO_INVENTORY = {
 }
 
 
-def seed_demo(password=DEMO_PASSWORD, method="scrypt"):
-    """Load the demo inventory and give the demo owner and staff user this password."""
+def seed_demo(password=DEMO_PASSWORD, method="scrypt", *, with_request=False):
+    """Load the demo inventory and give the demo owner and staff user this password; with
+    `with_request`, file the demo's submitted port request too (once)."""
     with db.atomic():
         summary = import_inventory(DEMO_INVENTORY)
         owner = User.by_email(DEMO_OWNER_EMAIL)
@@ -102,4 +104,8 @@ def seed_demo(password=DEMO_PASSWORD, method="scrypt"):
             staff = User(email=DEMO_STAFF_EMAIL, name="Casey Morgan", role="staff")
         staff.set_password(password, method=method)
         staff.save()
+    if with_request:
+        from portal.demo_request import seed_demo_request  # it needs the app's templates
+
+        seed_demo_request(owner)
     return summary, [(DEMO_OWNER_EMAIL, "owner"), (DEMO_STAFF_EMAIL, "staff")]
