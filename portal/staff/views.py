@@ -1,11 +1,12 @@
 """A request for Carrier Relations: everything the owner entered, its documents, timeline and
 comments, and the moves staff make on it."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from peewee import JOIN
 
 from portal import documents, notify
 from portal.auth import staff_only
+from portal.db import db
 from portal.models import (
     PortNumber,
     PortRequest,
@@ -15,13 +16,16 @@ from portal.models import (
     RoutingTarget,
     TrackingSource,
 )
+from portal.numbers import display
 from portal.paging import Page
+from portal.port_requests import comments
 from portal.port_requests.blueprint import MAX_ID
 from portal.port_requests.carrier_codes import CODES
 from portal.port_requests.proof import KIND_NAMES, TYPE_NAMES, size_words
 from portal.port_requests.statuses import DESCRIPTIONS
-from portal.staff import details
-from portal.staff.transitions import NUMBER_REJECTABLE, moves_from
+from portal.staff import actions, details
+from portal.staff.forms import MOVE_FORMS, CommentForm, RejectNumberForm
+from portal.staff.transitions import MOVES, NUMBER_REJECTABLE, TransitionRefused, moves_from
 from portal.web import wants_fragment
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -43,36 +47,125 @@ def request_or_404(request_id):
 @staff_only
 def request_page(request_id):
     port_request = request_or_404(request_id)
-    numbers = numbers_of(port_request)
     if wants_fragment():
-        return _vary(
-            render_template(
-                "staff/_numbers.html",
-                port_request=port_request,
-                statuses=DESCRIPTIONS,
-                **numbers,
+        return _vary(render_template("staff/_numbers.html", **_numbers_context(port_request)))
+    return _vary(_page(port_request))
+
+
+@bp.post("/requests/<int:request_id>/moves/<name>")
+@staff_only
+def move(request_id, name):
+    if name not in MOVE_FORMS:
+        abort(404)
+    port_request = request_or_404(request_id)
+    form = MOVE_FORMS[name]()
+    if not form.validate():
+        return _page(port_request, 400, moving={name: form})
+    try:
+        action = getattr(actions, name)
+        moved = action(request_id, user=g.user, shown=form.shown.data, **form.arguments())
+    except TransitionRefused as refused:
+        flash(refused.message, "error")
+    except actions.ActionRefused as refused:
+        field = getattr(form, refused.field or "", None)
+        if field is None:
+            flash(refused.message, "error")
+        else:
+            field.errors = [refused.message]
+            return _page(port_request, 400, moving={name: form})
+    else:
+        flash(DONE[name](moved), "success")
+    return redirect(url_for("staff.request", request_id=request_id))
+
+
+@bp.post("/requests/<int:request_id>/numbers/<int:number_id>/reject")
+@staff_only
+def reject_number(request_id, number_id):
+    port_request = request_or_404(request_id)
+    form = RejectNumberForm()
+    if form.validate():
+        try:
+            number = actions.reject_number(
+                port_request.id, number_id, user=g.user, shown=form.shown.data,
+                reason=form.reason.data,
+            )  # fmt: skip
+        except actions.ActionRefused as refused:
+            flash(refused.message, "error")
+        else:
+            flash(f"Rejected {display(number.e164)}: the owner was emailed.", "success")
+    return redirect(url_for("staff.request", request_id=request_id, page=_page_number()))
+
+
+@bp.post("/requests/<int:request_id>/comments")
+@staff_only
+def comment(request_id):
+    port_request = request_or_404(request_id)
+    form = CommentForm()
+    if not form.validate():
+        return _page(port_request, 400, comment_form=form)
+    try:
+        with db.atomic():
+            added = comments.add(
+                port_request, user=g.user, body=form.body.data, internal=form.internal.data
             )
-        )
-    return _vary(
-        render_template(
-            "staff/request.html",
-            port_request=port_request,
-            title=notify.title_of(port_request),
-            status=DESCRIPTIONS[port_request.status],
-            sections=details.sections(port_request.fields),
-            documents=documents.history(port_request),
-            reroutes=reroutes_of(port_request),
-            events=list(RequestEvent.of_request(port_request)),
-            comments=list(RequestComment.of_request(port_request, internal=True)),
-            moves=moves_from(port_request.status),
-            carrier_codes=CODES,
-            statuses=DESCRIPTIONS,
-            kind_names=KIND_NAMES,
-            type_names=TYPE_NAMES,
-            size_words=size_words,
-            **numbers,
-        )
+    except comments.CommentRefused as refused:
+        form.body.errors = [str(refused)]
+        return _page(port_request, 400, comment_form=form)
+    said = "Internal comment added." if added.internal else "Comment added: the owner was emailed."
+    flash(said, "success")
+    return redirect(url_for("staff.request", request_id=request_id, _anchor="comments"))
+
+
+# What each move's success says.
+DONE = {
+    "start_review": lambda pr: "In review: the owner was emailed.",
+    "require_action": lambda pr: (
+        f"Sent back to the owner for a correction ({', '.join(pr.codes)}): they were emailed."
+    ),
+    "schedule_foc": lambda pr: (
+        f"FOC date set: {pr.foc_date:%a %b} {pr.foc_date.day}, {pr.foc_date.year}"
+        f"{f', {pr.foc_window}' if pr.foc_window else ''}. The owner was emailed."
+    ),
+    "complete": lambda pr: (
+        "Completed: the numbers are the account's tracking numbers now, and the owner was emailed."
+    ),
+    "reject": lambda pr: "Rejected: its numbers are free again, and the owner was emailed.",
+}
+
+
+def _page(port_request, status=200, *, moving=None, comment_form=None):
+    """Render the request's page; `moving` holds a move's form as posted (with its errors)."""
+    shown = port_request.status
+    move_forms = {name: MOVE_FORMS[name](formdata=None, shown=shown) for name in moves_from(shown)}
+    move_forms.update(moving or {})
+    body = render_template(
+        "staff/request.html",
+        title=notify.title_of(port_request),
+        status=DESCRIPTIONS[port_request.status],
+        sections=details.sections(port_request.fields),
+        documents=documents.history(port_request),
+        reroutes=reroutes_of(port_request),
+        events=list(RequestEvent.of_request(port_request)),
+        comments=list(RequestComment.of_request(port_request, internal=True)),
+        move_forms=move_forms,
+        moves=MOVES,
+        carrier_codes=CODES,
+        comment_form=comment_form or CommentForm(formdata=None),
+        kind_names=KIND_NAMES,
+        type_names=TYPE_NAMES,
+        size_words=size_words,
+        **_numbers_context(port_request),
     )
+    return body, status
+
+
+def _numbers_context(port_request):
+    return {
+        "port_request": port_request,
+        "statuses": DESCRIPTIONS,
+        "reject_number_form": RejectNumberForm(formdata=None, shown=port_request.status),
+        **numbers_of(port_request),
+    }
 
 
 def numbers_of(port_request):
@@ -83,7 +176,7 @@ def numbers_of(port_request):
         .where(PortNumber.port_request == port_request)
         .order_by(PortNumber.position)
     )
-    page = Page.of(rows, request.args.get("page", 1, type=int), NUMBERS_PER_PAGE)
+    page = Page.of(rows, _page_number(), NUMBERS_PER_PAGE)
     account = port_request.account_id
     return {
         "numbers": page,
@@ -126,6 +219,11 @@ def _names(model, account, ids):
     )
 
 
-def _vary(body):
+def _vary(answer):
     """Answer with `Vary: HX-Request`: one URL, the page or its numbers' fragment."""
-    return body, 200, {"Vary": "HX-Request"}
+    body, status = answer if isinstance(answer, tuple) else (answer, 200)
+    return body, status, {"Vary": "HX-Request"}
+
+
+def _page_number():
+    return request.args.get("page", 1, type=int)
