@@ -53,6 +53,12 @@ class Hooks(Protocol):
     def reminded(self, envelope) -> None:
         """Email the signer a reminder with a link of the envelope's current generation."""
 
+    def seal(self, signed_pdf: bytes) -> bytes:
+        """Return the signed PDF sealed (`signing.seal`), before it is hashed and kept.
+
+        Optional: a caller without it keeps the signed PDF as signed.
+        """
+
 
 @dataclass(frozen=True)
 class Party:
@@ -226,7 +232,8 @@ def opened(envelope_id, generation, by, hooks):
 def sign(envelope_id, generation, *, signature, consented, by, hooks, signed_on=None):
     """Sign: the consent, then the signature stamped into the document, then the certificate.
 
-    Return the envelope, now signed; `hooks.signed` has been given the signed PDF. Raise
+    Return the envelope, now signed; `hooks.signed` has been given the signed PDF (sealed, when
+    the hooks seal). Raise
     SignatureRefused (nothing stored) when the consent is missing or the signature unusable.
     """
     if not consented:
@@ -262,6 +269,10 @@ def sign(envelope_id, generation, *, signature, consented, by, hooks, signed_on=
         envelope.status, envelope.signed_at = "signed", now
         sheet = certificate.build(summary(envelope), trail(envelope))
         signed_pdf = pdf.merge([stamped, sheet])
+        # Sealed before it is hashed: the envelope names the very file the caller keeps.
+        sealing = getattr(hooks, "seal", None)
+        if sealing is not None:
+            signed_pdf = sealing(signed_pdf)
         envelope.signed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
         envelope.save()
         hooks.signed(envelope, signed_pdf)

@@ -23,6 +23,7 @@ from portal.port_requests.fields import fold
 from portal.port_requests.review import COMPLETE, review
 from portal.port_requests.views import title_of
 from signing import SigningEnvelope, envelopes, tokens
+from signing import seal as sealing
 from signing.envelopes import NotSignable, Party, SignatureRefused
 from signing.models import FINAL, locked
 
@@ -327,6 +328,11 @@ class PortalHooks:
                 signed_at=_moment(envelope.signed_at),
             )
         _touch(port_request)
+
+    def seal(self, signed_pdf):
+        """Seal the signed LOA with the deployment's seal: a carrier given it alone can check it."""
+        identity = sealing.of_config(current_app.config, current_app.instance_path)
+        return sealing.seal(signed_pdf, identity, reason="Signed LOA")
 
     def declined(self, envelope):
         """Put the signer's reason on the timeline and email it to the owner."""
