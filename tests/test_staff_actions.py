@@ -4,6 +4,8 @@ and re-routes; a number rejected on its own; and two staff acting at once (threa
 
 import datetime
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -679,3 +681,15 @@ def test_completing_and_rejecting_at_once_leave_one_consistent_outcome(app, owne
             assert (stored.status, claims, tracking) == ("rejected", 0, 0)
         assert WebhookDelivery.select().count() == 1
         assert OutboxEmail.select().where(OutboxEmail.purpose != "request_submitted").count() == 1
+
+
+def test_the_rules_of_the_console_load_without_flask():
+    program = (
+        "import sys, portal.staff.completion, portal.staff.moving, portal.staff.details, "
+        "portal.staff.transitions; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'flask_wtf')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -357,3 +357,27 @@ def test_a_staff_comment_reaches_the_owner_and_an_internal_one_does_not(app, own
         ]
         emails = OutboxEmail.select().where(OutboxEmail.purpose == "comment_from_staff")
         assert [email.to_address for email in emails] == ["owner@acme.test"]
+
+
+def test_the_page_reads_as_many_statements_for_a_hundred_numbers_as_for_three(
+    app, owner, staff_client, statements
+):
+    small = make(app, owner, "in_review")
+    big = make(app, owner, "in_review", numbers=[f"(614) 323-{1001 + n}" for n in range(101)])
+    with app.app_context():
+        for request_id, first in ((small, "+1614322"), (big, "+1614323")):
+            ReceivingReroute.create(
+                port_request=request_id, receiving_number=f"{first}1001",
+                tracking_number=f"{first}9001", routing_id=ROUTING,
+            )  # fmt: skip
+
+    counts = []
+    for request_id in (small, big):
+        statements.clear()
+        assert staff_client.get(page(request_id)).status_code == 200
+        counts.append(len(statements))
+
+    assert counts[0] == counts[1]
+    # The user, the request with its account, documents, re-routes, timeline, comments, the
+    # numbers' count and page, their routing targets and tracking sources.
+    assert counts[0] == 10

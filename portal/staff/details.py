@@ -8,7 +8,6 @@ a value of an unexpected type is shown as it is, never dropped and never a 500.
 from typing import NamedTuple
 
 from portal.port_requests.fields import LABELS
-from portal.port_requests.proof import field_heading
 
 # The sections shown, in the wizard's order; "numbers" have their own table.
 SECTIONS = (
@@ -43,24 +42,31 @@ def sections(fields):
     ]
     for key in SECTIONS:
         value = fields.get(key)
-        heading = field_heading(key)
+        title = heading(key)
         if key == "billing_address" and value is None:
-            found.append(Section(heading, [], "Same as the service address."))
+            found.append(Section(title, [], "Same as the service address."))
             continue
         if not isinstance(value, dict):
-            found.append(Section(heading, [], words(value)))
+            found.append(Section(title, [], words(value)))
             continue
         paths = [path for path in LABELS if path.startswith(key + ".")]
-        rows = [
-            (field_heading(path), words(value.get(path.split(".", 1)[1]), path)) for path in paths
-        ]
+        rows = [(heading(path), words(value.get(path.split(".", 1)[1]), path)) for path in paths]
         known = {path.split(".", 1)[1] for path in paths}
         rows += [(name, words(extra)) for name, extra in value.items() if name not in known]
-        found.append(Section(heading, rows))
+        found.append(Section(title, rows))
     requested = fields.get("requested_date")
     when = "The earliest the carriers allow" if requested is None else words(requested)
-    found.append(Section("Date", [(field_heading("requested_date"), when)]))
+    found.append(Section("Date", [(heading("requested_date"), when)]))
     return found
+
+
+def heading(path):
+    """Return the field's name as a heading says it: "Account number"."""
+    name = LABELS.get(path, path)
+    for article in ("the ", "a "):
+        if name.startswith(article):
+            name = name[len(article) :]
+    return name[:1].upper() + name[1:]
 
 
 def words(value, path=None):

@@ -8,6 +8,7 @@ from portal import documents, notify
 from portal.auth import staff_only
 from portal.db import db
 from portal.models import (
+    Account,
     PortNumber,
     PortRequest,
     ReceivingReroute,
@@ -37,7 +38,12 @@ def request_or_404(request_id):
     """Return any account's request by id, or 404 (staff work every account's requests)."""
     found = None
     if request_id <= MAX_ID:
-        found = PortRequest.get_or_none(PortRequest.id == request_id)
+        found = (
+            PortRequest.select(PortRequest, Account)
+            .join(Account)
+            .where(PortRequest.id == request_id)
+            .first()
+        )
     if found is None:
         abort(404)
     return found
