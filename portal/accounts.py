@@ -1,7 +1,11 @@
-"""Accounts and their inventory: the ids owners need for routing and the bulk template."""
+"""Accounts and their inventory: the ids owners need for routing and the bulk template; for staff,
+every account, searched by name, ID or phone number."""
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from peewee import JOIN, fn
+from wtforms import SearchField
+from wtforms.validators import Length
 
 from portal.auth import login_required
 from portal.models import (
@@ -12,13 +16,32 @@ from portal.models import (
     TrackingSource,
     User,
 )
+from portal.numbers import classify
 from portal.paging import Page
+from portal.port_requests.blueprint import MAX_ID
 from portal.web import wants_fragment
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")
 
 ACCOUNTS_PER_PAGE = 50
 NUMBERS_PER_PAGE = 100
+SEARCH_MAX_CHARS = 200
+
+
+class AccountSearch(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form changes nothing
+
+    q = SearchField(
+        "Name, account ID or phone number",
+        validators=[
+            Length(
+                max=SEARCH_MAX_CHARS,
+                message=f"Search for at most {SEARCH_MAX_CHARS} characters: a name, an ID or "
+                "a number.",
+            )
+        ],
+    )
 
 
 def get_account_or_404(account_id):
@@ -34,14 +57,46 @@ def index():
     if not g.user.is_staff:
         # An owner has exactly one account: the list is that account.
         return redirect(url_for("accounts.show", account_id=g.user.account_id))
+    form = AccountSearch(formdata=request.args)
+    text = (form.q.data or "").strip() if form.validate() else ""
     query = (
         Account.select(Account, fn.COUNT(TrackingNumber.id).alias("tracking_count"))
         .join(TrackingNumber, JOIN.LEFT_OUTER)
         .group_by(Account.id)
         .order_by(Account.name, Account.id)
     )
+    if text:
+        query = query.where(matching(text))
     page = Page.of(query, request.args.get("page", 1, type=int), ACCOUNTS_PER_PAGE)
-    return render_template("accounts/index.html", page=page)
+    context = {"page": page, "form": form, "searched": text}
+    if wants_fragment():
+        return render_template("accounts/_list.html", oob=True, **context)
+    return render_template("accounts/index.html", **context)
+
+
+def matching(text):
+    """Return the condition for the accounts the search text finds.
+
+    Text finds the accounts whose name holds it; digits, the account with that ID; a phone
+    number in any format, the account it is the fail-safe, a tracking or a receiving number of.
+    """
+    found = Account.name.contains(text)
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        found |= Account.id == int(text)
+    e164 = classify(text).e164
+    if e164:
+        found |= (
+            (Account.fail_safe_number == e164)
+            | Account.id.in_(
+                TrackingNumber.select(TrackingNumber.account).where(TrackingNumber.number == e164)
+            )
+            | Account.id.in_(
+                ReceivingNumber.select(ReceivingNumber.account).where(
+                    ReceivingNumber.number == e164
+                )
+            )
+        )
+    return found
 
 
 @bp.get("/<int:account_id>")

@@ -1,5 +1,8 @@
 """Check portability: the owner's live check, its CSV downloads and the bulk-import template.
 
+Staff run the same page for any account (`?account=ID`), to answer an owner on the phone: the
+check then sees that account's inventory, as its owner would.
+
 `run_check` is the component: it takes a `CheckForm` (or a form with the same fields), the
 account, the user and whether to re-check what the page already shows, and returns a `Report`.
 The port request wizard reuses it with its own URLs for `_results.html`.
@@ -16,8 +19,8 @@ from markupsafe import Markup
 from wtforms import HiddenField, SubmitField, TextAreaField
 from wtforms.validators import Length, ValidationError
 
-from portal.auth import role_required
-from portal.models import NumberUpload
+from portal.auth import login_required
+from portal.models import Account, NumberUpload
 from portal.number_lists import (
     CSV_MAX_BYTES,
     BulkUpload,
@@ -28,6 +31,7 @@ from portal.number_lists import (
     results_csv,
     template_csv,
 )
+from portal.port_requests.blueprint import MAX_ID
 from portal.portability import REASONS, check_portability, summarize
 from portal.uploads import keep_upload
 from portal.web import wants_fragment
@@ -103,49 +107,88 @@ def _matches(result, reason):
 
 
 @bp.route("/", methods=["GET", "POST"])
-@role_required("owner")
+@login_required
 def check():
+    account, problem = checked_account()
+    if account is None:
+        return _pick_account(problem)
     form = CheckForm()
     report = None
     if request.method == "POST":
         again = "reason" in request.form
         typing = request.htmx.trigger == form.numbers.id if request.htmx else False
-        report = run_check(form, g.user.account, g.user, again=again, typing=typing)
-    return _page(form, report)
+        report = run_check(form, account, g.user, again=again, typing=typing)
+    return _page(form, report, account)
 
 
 @bp.post("/results.csv")
-@role_required("owner")
+@login_required
 def results_download():
+    account, problem = checked_account()
+    if account is None:
+        return _pick_account(problem)
     form = CheckForm()
-    report = run_check(form, g.user.account, g.user, again=True)
+    report = run_check(form, account, g.user, again=True)
     if report is None:
-        return _page(form, report)
+        return _page(form, report, account)
     csv_text = results_csv(report.results, report.bulk)
     return _csv_download(csv_text, "portability-results.csv")
 
 
 @bp.get("/template.csv")
-@role_required("owner")
+@login_required
 def template_download():
-    return _csv_download(template_csv(g.user.account), "portdesk-bulk-template.csv")
+    account, problem = checked_account()
+    if account is None:
+        return _pick_account(problem)
+    return _csv_download(template_csv(account), "portdesk-bulk-template.csv")
 
 
 @bp.get("/reference.csv")
-@role_required("owner")
+@login_required
 def reference_download():
-    account = g.user.account
+    account, problem = checked_account()
+    if account is None:
+        return _pick_account(problem)
     return _csv_download(reference_csv(account), f"portdesk-account-{account.id}-ids.csv")
 
 
-def _page(form, report):
+def checked_account():
+    """Return (the account to check for, None), or (None, why not) for staff.
+
+    An owner checks for their own account; staff for the one `?account=ID` names.
+    """
+    if not g.user.is_staff:
+        return g.user.account, None
+    text = request.args.get("account", "").strip()
+    if not text:
+        return None, None
+    if not (text.isascii() and text.isdigit() and 0 < int(text) <= MAX_ID):
+        return None, f"“{text}” is not an account ID: enter its digits, like 4242."
+    account = Account.get_or_none(Account.id == int(text))
+    if account is None:
+        return None, f"There is no account {int(text)}: check the ID, or find the account by name."
+    return account, None
+
+
+def _pick_account(problem):
+    """Ask staff which account to check for (with why, when the one named cannot be used)."""
+    status = 200 if problem is None else 404
+    return render_template("checks/pick_account.html", problem=problem), status
+
+
+def _page(form, report, account):
     """Render the page, or for htmx the fragment; a form this page did not write is a 400."""
+    # Staff's URLs name the account; an owner's stay as they were.
+    named = {"account": account.id} if g.user.is_staff else {}
     context = {
         "form": form,
         "report": report,
         "filters": FILTERS,
-        "check_url": url_for("checks.check"),
-        "download_url": url_for("checks.results_download"),
+        "check_url": url_for("checks.check", **named),
+        "download_url": url_for("checks.results_download", **named),
+        "template_url": url_for("checks.template_download", **named),
+        "reference_url": url_for("checks.reference_download", **named),
     }
     if wants_fragment():
         if not form.csv_file.errors:
@@ -153,18 +196,22 @@ def _page(form, report):
         # htmx swaps only 2xx answers into place by default: problems come with a 200.
         return render_template("checks/_fragment.html", **context)
     status = 400 if form.upload.errors else 200
-    return render_template("checks/index.html", account=g.user.account, **context), status
+    return render_template("checks/index.html", account=account, **context), status
 
 
 # The empty file box each htmx answer sends, by its template (a reloaded template is a new key)
 # and the URL it posts to: rendering it through WTForms cost a sixth of a live check.
 _empty_file_boxes = WeakKeyDictionary()
+FILE_BOXES_KEPT = 32
 
 
 def _empty_file_box(form, check_url):
     """Return the HTML of the empty, out-of-band file box; it changes only with a file error."""
     template = current_app.jinja_env.get_template("checks/_file_field.html")
     boxes = _empty_file_boxes.setdefault(template, {})
+    if check_url not in boxes and len(boxes) >= FILE_BOXES_KEPT:
+        # Staff's URLs name each account they check for: keep a few, not one per account.
+        boxes.clear()
     if check_url not in boxes:
         html = render_template(template, form=form, oob=True, check_url=check_url)
         boxes[check_url] = Markup(html)

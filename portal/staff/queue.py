@@ -1,24 +1,96 @@
-"""Carrier Relations' queue: for now the fax port tickets, newest first (the staff console issue
-brings the submitted port requests)."""
+"""Carrier Relations' queue: every submitted port request and fax ticket, filtered by status,
+account and FOC date, searched by number or name, sorted, paged, and exported as CSV.
 
-from flask import Blueprint, render_template, request
+One URL, two representations: the whole page, or for htmx the results region alone. The filters
+are a real GET form, so the URL holds them and a view can be shared.
+"""
 
-from portal.auth import role_required
-from portal.models import Account, FaxTicket
+from flask import Blueprint, Response, render_template, request
+
+from portal.auth import staff_only
+from portal.models import Account, utcnow
 from portal.paging import Page
+from portal.spreadsheets import to_csv
+from portal.staff import queue_details, queue_rows
+from portal.staff.queue_filters import QueueFilters
+from portal.web import wants_fragment
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
+bp.add_app_template_filter(queue_details.status_label, "queue_status")
 
-FAX_TICKETS_PER_PAGE = 25
+ROWS_PER_PAGE = 50
+CSV_HEADER = [
+    "Kind",
+    "ID",
+    "Name",
+    "Account ID",
+    "Account",
+    "Status",
+    "Numbers",
+    "Submitted (UTC)",
+    "Requested date",
+    "FOC date",
+    "FOC window",
+    "In status since (UTC)",
+]
 
 
 @bp.get("/")
-@role_required("staff")
+@staff_only
 def index():
-    tickets = (
-        FaxTicket.select(FaxTicket, Account)
-        .join(Account)
-        .order_by(FaxTicket.created_at.desc(), FaxTicket.id.desc())
+    form = QueueFilters(formdata=request.args)
+    filters = form.filters()
+    counts = queue_rows.counts(filters)
+    total = sum(counts[status] for status in filters.statuses)
+    listing = queue_rows.Listing(filters, total)
+    page = Page.of(listing, request.args.get("page", 1, type=int), ROWS_PER_PAGE)
+    context = {
+        "form": form,
+        "filters": filters,
+        "counts": counts,
+        "page": page,
+        "account": _account(filters),
+        "now": utcnow(),
+        "waited": queue_details.waited,
+    }
+    if wants_fragment():
+        return render_template("queue/_results.html", oob=True, **context)
+    return render_template("queue/index.html", **context)
+
+
+@bp.get("/queue.csv")
+@staff_only
+def export():
+    filters = QueueFilters(formdata=request.args).filters()
+    rows = [CSV_HEADER] + [_csv_row(row) for row in queue_rows.everything(filters)]
+    return Response(
+        to_csv(rows),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="portdesk-queue-{utcnow():%Y-%m-%d}.csv"'
+        },
     )
-    page = Page.of(tickets, request.args.get("page", 1, type=int), FAX_TICKETS_PER_PAGE)
-    return render_template("queue/index.html", fax_tickets=page)
+
+
+def _account(filters):
+    """Return the account the queue is narrowed to (None if none is, or there is no such one)."""
+    if filters.account_id is None:
+        return None
+    return Account.get_or_none(Account.id == filters.account_id)
+
+
+def _csv_row(row):
+    return [
+        "Port request" if row.kind == "request" else "Fax ticket",
+        row.id,
+        row.name,
+        row.account_id,
+        row.account_name,
+        queue_details.status_label(row.status),
+        row.numbers,
+        f"{row.submitted:%Y-%m-%d %H:%M}",
+        row.requested or ("" if row.kind == "fax" else "earliest available"),
+        row.foc_date.isoformat() if row.foc_date else "",
+        row.foc_window or "",
+        f"{row.since:%Y-%m-%d %H:%M}",
+    ]
