@@ -693,3 +693,18 @@ def test_the_rules_of_the_console_load_without_flask():
         [sys.executable, "-c", program], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_completion_takes_as_many_statements_for_five_hundred_numbers_as_for_three(
+    app, owner, staff, statements
+):
+    small = make(app, owner, "foc_scheduled")
+    big = make(app, owner, "foc_scheduled", numbers=[f"(614) 323-{1001 + n}" for n in range(500)])
+    counts = []
+    with app.app_context():
+        for request_id in (small, big):
+            statements.clear()
+            actions.complete(request_id, user=staff, shown="foc_scheduled")
+            counts.append(len(statements))
+        assert TrackingNumber.select().count() == 503
+    assert counts[0] == counts[1]

@@ -83,6 +83,15 @@ def test_a_missing_request_is_404(staff_client, url):
     assert staff_client.post(url + "/moves/start_review", data={"shown": "x"}).status_code == 404
 
 
+def test_a_number_id_past_the_column_is_404(app, owner, staff_client):
+    request_id = make(app, owner, "in_review")
+    answer = staff_client.post(
+        page(request_id, "/numbers/99999999999999/reject"),
+        data={"shown": "in_review", "reason": "x"},
+    )
+    assert answer.status_code == 404
+
+
 def test_an_unknown_or_owners_move_is_404(app, owner, staff_client):
     request_id = make(app, owner, "action_required")
     for name in ("resubmit", "cancel", "delete"):

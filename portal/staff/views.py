@@ -88,6 +88,8 @@ def move(request_id, name):
 @staff_only
 def reject_number(request_id, number_id):
     port_request = request_or_404(request_id)
+    if number_id > MAX_ID:
+        abort(404)
     form = RejectNumberForm()
     if form.validate():
         try:
