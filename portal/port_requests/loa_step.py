@@ -1,5 +1,9 @@
 """The Letter of Authorization step: preview, then sign it yourself, send it, or upload it.
 
+It serves a draft, and a request Carrier Relations sent back for a correction: a change to a
+detail the LOA prints voids its signature, and the new LOA is signed here before a resubmit (the
+page then leads back to the fix page, not on through the wizard).
+
 The page shows the LOA as the request stands (a PDF made on every read: the same data gives the
 same bytes), where its signature stands, and the three ways to get it signed, each a form of its
 own. While the representative has the link, the status region asks again every few seconds (a
@@ -33,6 +37,7 @@ from portal.port_requests.drafts import NotADraft
 from portal.port_requests.loa import MAX_AGE_DAYS
 from portal.port_requests.proof import DAY, PREVIEW_POLICY, read_upload
 from portal.port_requests.review import STEP_TITLES
+from portal.port_requests.signatures import SIGNABLE
 from portal.web import wants_fragment
 from signing import consent
 from signing.envelopes import MAX_REASON, SignatureRefused
@@ -100,7 +105,7 @@ def read_signed_date(text, *, today):
 @role_required("owner")
 def loa(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     return _page(port_request)
 
@@ -109,7 +114,7 @@ def loa(request_id):
 @role_required("owner")
 def loa_pdf(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     found = review_of(port_request)
     if signatures.missing_steps(found):
@@ -130,7 +135,7 @@ def loa_pdf(request_id):
 @role_required("owner")
 def loa_status(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     if not wants_fragment():
         return redirect(url_for("port_requests.loa", request_id=request_id) + "#loa-status")
@@ -145,7 +150,7 @@ def loa_status(request_id):
 @role_required("owner")
 def loa_send(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     form = SendForm()
     if form.validate_on_submit():
@@ -158,7 +163,7 @@ def loa_send(request_id):
                 return _back(request_id, str(refused), "error")
             getattr(form, refused.field).errors.append(str(refused))
         except NotADraft as error:
-            return draft_or_redirect(error.port_request)
+            return draft_or_redirect(error.port_request, SIGNABLE)
         else:
             return _back(request_id, _sent_words(envelope), "success")
     return _page(port_request, send=form, status=400)
@@ -184,7 +189,7 @@ def loa_cancel(request_id):
 @role_required("owner")
 def loa_sign(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     form = SignForm()
     problem = None
@@ -207,7 +212,7 @@ def loa_sign(request_id):
                 return _back(request_id, str(refused), "error")
             problem = (refused.field, str(refused))
         except NotADraft as error:
-            return draft_or_redirect(error.port_request)
+            return draft_or_redirect(error.port_request, SIGNABLE)
         else:
             return _back(request_id, "Signed: the signed LOA is kept with the request.", "success")
     # Shown again: what was typed, less what cannot be printed; a refused drawing is not kept.
@@ -221,7 +226,7 @@ def loa_sign(request_id):
 @role_required("owner")
 def loa_upload(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     form = UploadForm()
     if form.validate_on_submit():
@@ -241,7 +246,7 @@ def loa_upload(request_id):
                 return _back(request_id, str(refused), "error")
             form.file.errors.append(str(refused))
         except NotADraft as error:
-            return draft_or_redirect(error.port_request)
+            return draft_or_redirect(error.port_request, SIGNABLE)
         else:
             if (utcnow().date() - stored.signed_date).days > MAX_AGE_DAYS:
                 words = f"Stored the signed LOA {stored.label}. Check the warning about its date."
@@ -262,7 +267,7 @@ def status_key(standing):
 def _envelope_action(request_id, act, words):
     """Resend or cancel the envelope the page showed; answer the page, or htmx the region."""
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, SIGNABLE):
         return refused
     form = EnvelopeForm()
     if not form.validate_on_submit():
@@ -273,7 +278,7 @@ def _envelope_action(request_id, act, words):
     except signatures.LoaRefused as refused:
         said, category = str(refused), "error"
     except NotADraft as error:
-        return draft_or_redirect(error.port_request)
+        return draft_or_redirect(error.port_request, SIGNABLE)
     if wants_fragment():
         found = review_of(port_request)
         return _status(found, loa_standing.standing(found), said, category != "success")
@@ -291,7 +296,7 @@ def _status(found, standing, status_line=None, status_warning=False):
         step="loa",
         step_titles=STEP_TITLES,
         step_url=step_url,
-        next_url=next_step_url(found.port_request, "loa"),
+        next_url=_next_url(found.port_request),
     )
 
 
@@ -325,9 +330,17 @@ def _page(port_request, *, send=None, sign=None, upload=None, sign_problem=None,
         upload=upload or UploadForm(formdata=None),
         consent_text=consent.CONSENT_TEXT,
         today=utcnow().date(),
-        next_url=next_step_url(port_request, "loa"),
+        next_url=_next_url(port_request),
         **_status_context(found, loa_standing.standing(found)),
     )
+
+
+def _next_url(port_request):
+    """Return where the step goes on: the next step of a draft, the fix page of a request sent
+    back for a correction (whose LOA is signed again here)."""
+    if port_request.status == "action_required":
+        return url_for("port_requests.fix", request_id=port_request.id) + "#fix-loa"
+    return next_step_url(port_request, "loa")
 
 
 def _back(request_id, words, category):

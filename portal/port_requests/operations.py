@@ -1,7 +1,9 @@
-"""Submitting a port request and cancelling it: what each checks, writes and tells the owner.
+"""Submitting a port request, resubmitting it after a correction, and cancelling it: what each
+checks, writes and tells.
 
-No Flask: the Submit and Cancel pages call these, and so could the API or a script. Each runs in
-one transaction under the request's lock (`drafts.changing`) and writes all of its rows or none.
+No Flask: the Submit, Fix and Cancel pages call these, and so could the API or a script. Each
+runs in one transaction under the request's lock (`drafts.changing`) and writes all of its rows
+or none.
 
 A submitted request claims its numbers in `number_claim`, whose unique number is what stops two
 requests from porting the same number. Two submits sharing a number at the same moment: on SQLite
@@ -13,16 +15,16 @@ which numbers are taken.
 
 from peewee import IntegrityError, Value
 
-from portal import mail
-from portal.models import NumberClaim, PortNumber, PortRequest, utcnow
+from portal import mail, notify, webhooks
+from portal.models import NumberClaim, PortNumber, PortRequest, RequestEvent, utcnow
 from portal.numbers import display
-from portal.port_requests import loa
+from portal.port_requests import corrections, loa
 from portal.port_requests.drafts import changing
 from portal.port_requests.events import record_event
 from portal.port_requests.review import COMPLETE, review
 from portal.port_requests.rules import Problem
 from portal.port_requests.statuses import describe
-from portal.staff.transitions import MOVES
+from portal.staff.transitions import MOVES, TransitionRefused
 from signing.envelopes import Party
 
 # A request may be cancelled until staff set the FOC date (foc_scheduled), not once it is final.
@@ -36,6 +38,8 @@ AGREEMENTS_NEEDED = Problem(
     "error",
     "Accept every statement on the Agreements step.",
 )
+# The timeline's kinds of what an owner changes while correcting: staff's email lists them.
+CORRECTION_EVENTS = ("corrected", "numbers_removed", "document", "confirmed", "loa_signed")
 # How many taken numbers a refusal names before it says "and N more".
 NAMED_NUMBERS = 10
 
@@ -68,6 +72,11 @@ class NotSubmittable(SubmitRefused):
         super().__init__(
             f"This request is {describe(status).label.lower()} already: only a draft is submitted."
         )
+
+
+class ResubmitRefused(SubmitRefused):
+    """The correction is not finished: `problems` holds what is left on the paths the codes
+    open (and the LOA); nothing was written."""
 
 
 class CancelRefused(Exception):
@@ -156,6 +165,87 @@ def submit(account, request_id, *, user, ip, today, lead_business_days):
                 "go again: submit once more."
             ) from None
         raise NumbersTaken(taken) from None
+
+
+def resubmit(account, request_id, *, user, ip, today, lead_business_days):
+    """Send the account's corrected request back to Carrier Relations (in review again).
+
+    Return it, or None when the account has no such request. Raise TransitionRefused when it is
+    not waiting for a correction (resubmitted already by another tab, or moved on by staff), and
+    ResubmitRefused naming what is left otherwise. Staff are emailed, the account's webhooks
+    hear of it, and a link still out for an LOA's signature is cancelled: the LOA is final.
+    """
+    with changing():
+        held = loa.open_envelopes(request_id)
+        port_request = PortRequest.find(account, request_id, for_update=True)
+        if port_request is None:
+            return None
+        previous = port_request.status
+        if previous != "action_required":
+            raise TransitionRefused("resubmit", previous)
+        found = review(port_request, today=today, lead_business_days=lead_business_days)
+        left = corrections.blocking(found)
+        if left:
+            raise ResubmitRefused(corrections.left_message(left), left)
+        sent_back = port_request.status_changed_at
+        now = utcnow()
+        moved = (
+            PortRequest.update(status="in_review", updated_at=now, status_changed_at=now)
+            .where((PortRequest.id == port_request.id) & (PortRequest.status == previous))
+            .execute()
+        )
+        if moved != 1:  # a move that did not take this lock got there first
+            raise TransitionRefused("resubmit", PortRequest.get_by_id(port_request.id).status)
+        # A number staff rejected stays rejected: the others go back to work with the request.
+        (
+            PortNumber.update(status="in_review", reason=None)
+            .where(
+                (PortNumber.port_request == port_request)
+                & (PortNumber.status.is_null() | (PortNumber.status != "rejected"))
+            )
+            .execute()
+        )
+        port_request.status, port_request.updated_at = "in_review", now
+        port_request.status_changed_at = now
+        record_event(
+            port_request,
+            "resubmitted",
+            "Resubmitted the request to Carrier Relations after the correction"
+            f"{f' (from {ip})' if ip else ''}.",
+            user=user,
+        )
+        for envelope in loa.close_envelopes(held, _party(user, ip)):
+            record_event(
+                port_request,
+                "loa_cancelled",
+                f"Cancelled the request for {envelope.signer_name}'s signature: the request "
+                "was resubmitted with the signed LOA it holds.",
+                user=user,
+            )
+        notify.tell_staff(
+            port_request,
+            subject=f"Resubmitted after a correction: {title_of(port_request)}",
+            template="request_resubmitted",
+            owner_name=user.name if user is not None else "PortDesk",
+            codes=[code.label for _, code in corrections.explained(port_request)],
+            changes=_changes_since(port_request, sent_back),
+        )
+        webhooks.emit(
+            port_request,
+            "port_request.status_changed",
+            {"status": "in_review", "previous_status": previous},
+        )
+        return port_request
+
+
+def _changes_since(port_request, moment):
+    """Return the timeline's lines of what the owner changed since the request was sent back."""
+    return [
+        event.message
+        for event in RequestEvent.of_request(port_request).where(
+            (RequestEvent.at >= moment) & RequestEvent.kind.in_(CORRECTION_EVENTS)
+        )
+    ]
 
 
 def blocking(found):

@@ -3,7 +3,8 @@
 The owner uploads the latest bill with its statement date; `documents` stores it in the same
 transaction as the timeline's line about it, and `review` reads it against the request on every
 read, so the page always shows what the comparison finds now. A warning the owner checked is
-confirmed with the words it showed: once it says something else, it asks again. A request's
+confirmed with the words it showed: once it says something else, it asks again (on a draft, and
+on a request sent back for a correction, where only the paths its codes open). A request's
 documents download (and preview) for its account's owners and for staff.
 """
 
@@ -29,7 +30,7 @@ from portal import documents
 from portal.auth import login_required, role_required
 from portal.models import Document, PortRequest, WarningConfirmation, utcnow
 from portal.port_requests import bill as bill_rules
-from portal.port_requests import loa
+from portal.port_requests import corrections, loa
 from portal.port_requests.blueprint import (
     MAX_ID,
     bp,
@@ -41,7 +42,7 @@ from portal.port_requests.blueprint import (
     review_of,
     step_url,
 )
-from portal.port_requests.drafts import NotADraft, changing, locked_draft
+from portal.port_requests.drafts import EDITABLE, NotADraft, changing, locked_draft
 from portal.port_requests.events import record_event
 from portal.port_requests.fields import label
 from portal.port_requests.rules import step_of
@@ -60,6 +61,8 @@ BILL_LABELS = {
     "bill.statement_date": "the statement date",
     "loa": "the signed LOA",
 }
+# The pages whose confirmation is not "against the bill" (see ConfirmForm.back).
+BACK = ("request", "submit", "loa", "fix")
 DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # The preview is framed by the bill's page, and by nothing else.
 PREVIEW_POLICY = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
@@ -100,7 +103,7 @@ class ConfirmForm(FlaskForm):
     code = HiddenField()
     message = HiddenField()
     # Where the owner confirmed it: "request" (the request's page), "submit" (the Submit step),
-    # "loa" (the LOA step), else the bill step.
+    # "loa" (the LOA step), "fix" (the fix page of a request sent back), else the bill step.
     back = HiddenField()
 
 
@@ -237,20 +240,20 @@ def _page(port_request, form, status=200):
 @role_required("owner")
 def confirm_warning(request_id):
     port_request = get_request_or_404(request_id)
-    if refused := draft_or_redirect(port_request):
+    if refused := draft_or_redirect(port_request, EDITABLE):
         return refused
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
     try:
         with changing():
-            port_request = locked_draft(g.user.account, request_id) or abort(404)
+            port_request = locked_draft(g.user.account, request_id, EDITABLE) or abort(404)
             confirmed = _confirm(port_request, form.field.data, form.code.data, form.message.data)
     except NotADraft as error:
-        return draft_or_redirect(error.port_request)
+        return draft_or_redirect(error.port_request, EDITABLE)
     words = CHANGED
     if confirmed:
-        against = "" if form.back.data in ("request", "submit", "loa") else " against the bill"
+        against = "" if form.back.data in BACK else " against the bill"
         words = f"Confirmed: you checked {_words(form.field.data)}{against}."
     if wants_fragment():
         found = review_of(port_request)
@@ -269,6 +272,8 @@ def confirm_warning(request_id):
         return redirect(url_for("port_requests.submit", request_id=request_id) + "#to-check")
     if form.back.data == "loa":
         return redirect(url_for("port_requests.loa", request_id=request_id) + "#loa-status")
+    if form.back.data == "fix":
+        return redirect(url_for("port_requests.fix", request_id=request_id) + "#fix-todo")
     return redirect(url_for("port_requests.bill", request_id=request_id) + "#bill-findings")
 
 
@@ -278,10 +283,14 @@ def _confirm(port_request, field, code, message):
     shown = (field, code, message)
     if any((done.field, done.code, done.message) == shown for done, _ in found.confirmed):
         return True  # a second click, or a second tab: confirmed already
+    # A request sent back for a correction confirms only what its carrier codes open.
+    open_problems = found.problems
+    if port_request.status in corrections.FIXABLE:
+        open_problems = corrections.blocking(found)
     warning = next(
         (
             problem
-            for problem in found.problems
+            for problem in open_problems
             if problem.severity == "warning"
             and (problem.field, problem.code, problem.message) == shown
         ),

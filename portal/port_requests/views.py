@@ -1,19 +1,21 @@
-"""The owner's port requests: the list, a request's page, resuming and deleting a draft, and the
-Agreements step."""
+"""The owner's port requests: the list, a request's page (where it stands, and the comments with
+Carrier Relations), resuming and deleting a draft, and the Agreements step."""
 
 import math
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from peewee import fn
-from wtforms import SelectMultipleField
+from wtforms import SelectMultipleField, TextAreaField
 from wtforms.validators import ValidationError
 
 from portal.auth import role_required
+from portal.db import db
 from portal.models import (
     FaxTicket,
     PortNumber,
     PortRequest,
+    RequestComment,
     RequestEvent,
     RoutingTarget,
     TrackingSource,
@@ -21,7 +23,7 @@ from portal.models import (
 )
 from portal.paging import Page
 from portal.port_requests import agreements as statements
-from portal.port_requests import loa
+from portal.port_requests import comments, corrections, loa
 from portal.port_requests.blueprint import (
     bp,
     draft_or_redirect,
@@ -49,6 +51,14 @@ UNKNOWN_STATEMENT = (
     "statements below that you agree to and send them again."
 )
 NOTHING_CHECKED = "Check each statement you agree to: none was checked."
+DRAFT_COMMENT = (
+    "A draft is not sent yet, so Carrier Relations cannot read a comment on it: submit the "
+    "request first."
+)
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Your message to Carrier Relations")
 
 
 class DeleteForm(FlaskForm):
@@ -98,23 +108,59 @@ def index():
 @bp.get("/<int:request_id>")
 @role_required("owner")
 def show(request_id):
-    found = review_of(get_request_or_404(request_id))
-    numbers = _numbers_of(found)
+    port_request = get_request_or_404(request_id)
     if wants_fragment():
+        found = review_of(port_request)
         return render_template(
-            "port_requests/_request_numbers.html", port_request=found.port_request, **numbers
+            "port_requests/_request_numbers.html",
+            port_request=port_request,
+            **_numbers_of(found),
+            statuses=DESCRIPTIONS,
         )
+    return _request_page(port_request, CommentForm(formdata=None))
+
+
+@bp.post("/<int:request_id>/comments")
+@role_required("owner")
+def comment(request_id):
+    port_request = get_request_or_404(request_id)
+    if port_request.status == "draft":
+        flash(DRAFT_COMMENT, "error")
+        return redirect(url_for("port_requests.show", request_id=request_id))
+    form = CommentForm()
+    if not form.validate_on_submit():
+        form.body.errors.append("That form had expired, so nothing was sent: send it again.")
+        return _request_page(port_request, form, status=400)
+    try:
+        with db.atomic():
+            comments.add(port_request, user=g.user, body=form.body.data)
+    except comments.CommentRefused as refused:
+        form.body.errors.append(str(refused))
+        return _request_page(port_request, form, status=400)
+    flash("Sent to Carrier Relations: they are emailed, and their answer shows here.", "success")
+    return redirect(url_for("port_requests.show", request_id=request_id) + "#comments")
+
+
+def _request_page(port_request, comment_form, status=200):
+    """Render a request's page: where it stands, its steps, documents, numbers, timeline and
+    the comments with Carrier Relations."""
+    found = review_of(port_request)
     first = found.first_incomplete()
-    return render_template(
+    html = render_template(
         "port_requests/show.html",
         review=found,
-        port_request=found.port_request,
-        title=title_of(found.port_request),
-        status=DESCRIPTIONS[found.port_request.status],
+        port_request=port_request,
+        title=title_of(port_request),
+        status=DESCRIPTIONS[port_request.status],
+        statuses=DESCRIPTIONS,
         first_incomplete=first,
-        continue_url=step_url(found.port_request, first),
-        can_cancel=can_cancel(found.port_request.status),
-        events=list(RequestEvent.of_request(found.port_request)),
+        continue_url=step_url(port_request, first),
+        can_cancel=can_cancel(port_request.status),
+        codes=corrections.explained(port_request),
+        events=list(RequestEvent.of_request(port_request)),
+        comments=list(RequestComment.of_request(port_request)),
+        comment_form=comment_form,
+        max_comment=comments.MAX_COMMENT,
         step=None,
         step_titles=STEP_TITLES,
         step_url=step_url,
@@ -125,8 +171,9 @@ def show(request_id):
         kind_names=KIND_NAMES,
         type_names=TYPE_NAMES,
         size_words=size_words,
-        **numbers,
+        **_numbers_of(found),
     )
+    return html, status
 
 
 @bp.get("/<int:request_id>/resume")
@@ -136,6 +183,8 @@ def resume(request_id):
     target = None
     if found.port_request.status == "draft":
         target = step_url(found.port_request, found.first_incomplete())
+    elif found.port_request.status == "action_required":
+        target = url_for("port_requests.fix", request_id=request_id)
     return redirect(target or url_for("port_requests.show", request_id=request_id))
 
 
