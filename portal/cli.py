@@ -8,12 +8,20 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 from peewee import IntegrityError
 
-from portal import delivery, mail, schema
+from portal import delivery, mail, schema, webhook_delivery, webhooks
 from portal.auth import MIN_PASSWORD_LENGTH
 from portal.db import db
 from portal.demo import DEMO_PASSWORD, seed_demo
 from portal.inventory import InventoryError, import_inventory, load_inventory
-from portal.models import ROLES, Account, ApiKey, User, looks_like_email, normalize_email
+from portal.models import (
+    ROLES,
+    Account,
+    ApiKey,
+    User,
+    Webhook,
+    looks_like_email,
+    normalize_email,
+)
 from portal.numbers import InvalidNumber, to_e164
 from portal.uploads import uploads_cli
 
@@ -21,7 +29,7 @@ db_cli = AppGroup("db", help="The database schema.")
 inventory_cli = AppGroup("inventory", help="The platform's objects: accounts and their numbers.")
 user_cli = AppGroup("user", help="People who sign in.")
 api_key_cli = AppGroup("api-key", help="Keys for the JSON API.")
-outbox_cli = AppGroup("outbox", help="Email on its way out.")
+outbox_cli = AppGroup("outbox", help="Email and webhook deliveries on their way out.")
 
 
 @db_cli.command("upgrade")
@@ -189,15 +197,28 @@ def api_key_create(account_id, name):
     default=500,
     show_default=True,
     type=click.IntRange(min=1),
-    help="Send at most this many.",
+    help="Send at most this many emails, and at most this many webhook deliveries.",
 )
 def outbox_send(limit):
-    """Send the emails that are due (for cron; several at once never send one twice)."""
+    """Send the emails and webhook deliveries that are due (for cron; several at once never
+    send one twice)."""
     sent, failed = mail.deliver_due(limit=limit)
     waiting, given_up = delivery.counts()
     click.echo(f"sent {sent}, still queued {waiting}, failed {given_up}")
     if failed:
         click.echo(f"{failed} could not be sent this time; the Outbox page shows why.", err=True)
+    # Deliveries exist only while their webhook does: without one there is nothing to say.
+    if Webhook.select().exists():
+        sending = webhook_delivery.Sending.from_config(current_app.config)
+        sent, failed = webhook_delivery.deliver(sending, limit)
+        waiting, given_up = webhooks.counts()
+        click.echo(f"webhooks: sent {sent}, still queued {waiting}, failed {given_up}")
+        if failed:
+            click.echo(
+                f"{failed} webhook deliveries could not be sent this time; the account's "
+                "Webhooks page shows why.",
+                err=True,
+            )
 
 
 def init_app(app):
