@@ -150,17 +150,25 @@ def _take(relay, count, ids=None):
         .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(count)
     )
-    if is_postgresql(db):
-        # Rows another sender is taking right now are left to it, not waited for.
-        pick = pick.for_update(skip_locked=True)
     lease = now + relay.lease(count)
-    # `due` again in the UPDATE: on PostgreSQL it is checked again on a row changed meanwhile.
-    taken = (
-        OutboxEmail.update(status="sending", lease_until=lease)
-        .where(OutboxEmail.id.in_(pick) & due)
-        .returning(OutboxEmail)
-        .execute()
-    )
+    postgresql = is_postgresql(db)
+    with db.atomic() if postgresql else contextlib.nullcontext():
+        if postgresql:
+            # Rows another sender is taking right now are left to it, not waited for.
+            pick = pick.for_update(skip_locked=True)
+        # The ids, not the subquery, go into the UPDATE: PostgreSQL may run an IN (subquery)
+        # again for each row it updates, and its LIMIT then bounds each run, not the whole (a
+        # sender asked for one email took three, under a lease sized for one).
+        chosen = [row.id for row in pick]
+        if not chosen:
+            return [], lease
+        # `due` again: on SQLite another sender may have taken a row since it was read.
+        taken = (
+            OutboxEmail.update(status="sending", lease_until=lease)
+            .where(OutboxEmail.id.in_(chosen) & due)
+            .returning(OutboxEmail)
+            .execute()
+        )
     return sorted(taken, key=lambda email: email.id), lease
 
 

@@ -483,3 +483,15 @@ def test_the_send_command_reports_what_it_did(app, runner, smtp_server):
     assert result.stdout == "sent 1, still queued 0, failed 0\n"
     assert result.stderr == ""
     assert len(smtp_server.wait_for(2)) == 2
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_a_sender_takes_no_more_emails_than_it_asked_for(app, count):
+    """On PostgreSQL an UPDATE ... WHERE id IN (SELECT ... LIMIT n) may take more than n rows."""
+    queue(app, count=4)
+    with app.app_context():
+        relay = delivery.Relay.from_config(app.config)
+        taken, _ = delivery._take(relay, count)
+        assert len(taken) == count
+        held = OutboxEmail.select().where(OutboxEmail.status == "sending")
+        assert sorted(email.id for email in held) == [email.id for email in taken]
