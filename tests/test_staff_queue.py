@@ -16,6 +16,7 @@ from portal.models import Account, FaxTicket, PortNumber, PortRequest, User, utc
 from portal.port_requests import operations
 from portal.staff.queue_details import waited
 from portal.staff.queue_rows import read_search
+from tests.conftest import ON_POSTGRES
 from tests.test_submit import make_submittable, today
 
 NOW = utcnow()
@@ -278,15 +279,23 @@ def test_the_filters_narrow_the_queue(staff_client, queue, query, shown):
     assert problems_of(response) == ""
 
 
-def test_the_boxes_show_the_statuses_that_apply(staff_client, queue):
+def test_the_boxes_stay_as_ticked_and_the_counts_say_what_applies(staff_client, queue):
     default = staff_client.get("/queue/").get_data(as_text=True)
-    chosen = staff_client.get("/queue/?status=rejected").get_data(as_text=True)
+    chosen = staff_client.get("/queue/?status=rejected&status=completed").get_data(as_text=True)
 
     ticked = re.compile(
         r'<input checked id="status-\d" name="status" type="checkbox" value="(\w+)">'
     )
-    assert ticked.findall(default) == ["submitted", "in_review", "action_required", "foc_scheduled"]
-    assert ticked.findall(chosen) == ["rejected"]
+    applied = re.compile(r'filter" href="[^"]+" aria-current="true">([A-Z][a-z ]+) <span')
+    assert ticked.findall(default) == []
+    assert applied.findall(default) == [
+        "Submitted",
+        "In review",
+        "Action required",
+        "Date confirmed",
+    ]
+    assert ticked.findall(chosen) == ["completed", "rejected"]
+    assert applied.findall(chosen) == ["Completed", "Rejected"]
 
 
 @pytest.mark.parametrize(
@@ -337,6 +346,12 @@ def test_the_boxes_show_the_statuses_that_apply(staff_client, queue):
             "was left out. Pick an end on or after the start.",
             {"Globex yard"},
             id="reversed-range",
+        ),
+        pytest.param(
+            "status=draft&q=Draft",
+            "There is no status “draft”: tick the statuses listed.",
+            set(),
+            id="never-drafts-even-searched",
         ),
         pytest.param(
             "q=" + "x" * 201,
@@ -395,9 +410,12 @@ def test_a_status_count_links_to_that_status_keeping_the_other_filters(staff_cli
 
     assert (
         '<a class="button button--quiet filter" href="/queue/?q=globex&amp;status=rejected&amp;'
-        'account=5151">Rejected <span class="count">1</span></a>'
+        'account=5151" aria-current="true">Rejected <span class="count">1</span></a>'
     ) in html
-    assert 'href="/queue/?q=globex&amp;account=5151">Open ones</a>' in html
+    assert (
+        'href="/queue/?q=globex&amp;status=submitted&amp;status=in_review&amp;'
+        'status=action_required&amp;status=foc_scheduled&amp;account=5151">Open ones</a>'
+    ) in html
 
 
 # Search ----------------------------------------------------------------------------------------
@@ -413,10 +431,10 @@ def test_a_status_count_links_to_that_status_keeping_the_other_filters(staff_cli
         ("312-263-0151", {"Globex yard"}),
         ("(614) 322-9001", {FAX}),  # a fax ticket's number
         ("(212) 736-5000", set()),
-        ("harbor", {"Harbor main lines"}),  # a closed one is not open
-        ("GLOBEX", {"Globex office", "Globex yard"}),  # the account's name, any case
+        ("harbor", {"Harbor main lines", "Old Harbor port"}),  # in every status
+        ("GLOBEX", {"Globex office", "Globex yard", "Refused port"}),  # the account, any case
         ("fax porting", {FAX}),
-        ("Acme dental", {"Harbor main lines", "Clinic fax-free lines", FAX}),
+        ("Acme dental", {"Harbor main lines", "Clinic fax-free lines", FAX, "Old Harbor port"}),
         ("100%", set()),  # a wildcard is only a character
         ("lines_", set()),
     ],
@@ -427,12 +445,43 @@ def test_the_search_finds_a_number_in_any_format_or_a_name(staff_client, queue, 
     assert set(names(response)) == shown
 
 
-def test_a_number_of_a_closed_request_is_found_among_every_status(app, staff_client, queue):
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("café", ["Café Zoë lines"]),
+        ("CAFÉ ZOË", ["Café Zoë lines"]),  # PostgreSQL folds the accents' case too
+        ('"annex"', ['The "Annex" lines']),  # written \\" in the JSON text
+        ("back\\slash", ["A back\\slash line"]),
+        ("u00e9", []),  # the JSON's escape of é is not in the name
+        ("friendly_name", []),  # nor is the JSON's key
+    ],
+)
+def test_a_name_is_searched_as_the_owner_wrote_it_not_as_json_stores_it(
+    app, staff_client, accounts, typed, shown
+):
+    with app.app_context():
+        for name in ("Café Zoë lines", 'The "Annex" lines', "A back\\slash line"):
+            add_request(4242, name)
+
+    found = names(staff_client.get("/queue/", query_string={"q": typed}))
+
+    if typed == "CAFÉ ZOË" and not ON_POSTGRES:
+        shown = []  # SQLite's LIKE folds the case of ASCII letters only
+    assert found == shown
+
+
+def test_a_search_looks_in_every_status_unless_some_are_ticked(app, staff_client, queue):
     with app.app_context():
         PortNumber.create(port_request=queue["done"], position=1, e164="+16143227777")
-    args = {"q": "614 322 7777", "status": ["completed", "rejected"]}
 
-    assert names(staff_client.get("/queue/", query_string=args)) == ["Old Harbor port"]
+    found = staff_client.get("/queue/", query_string={"q": "614 322 7777"})
+    ticked = staff_client.get("/queue/", query_string={"q": "614 322 7777", "status": "in_review"})
+
+    assert names(found) == ["Old Harbor port"]
+    assert names(ticked) == []
+    # Each count says where a search found something, and links there.
+    html = ticked.get_data(as_text=True)
+    assert '"/queue/?q=614+322+7777&amp;status=completed">Completed <span class="count">1' in html
 
 
 def test_a_number_of_a_draft_is_not_found(app, staff_client, queue):
@@ -724,6 +773,6 @@ def test_a_page_of_the_queue_takes_as_many_statements_for_60_rows_as_for_2(
             add_pair(n)
 
     assert page_statements(staff_client, statements, url) == few
-    # The user, the counts, the keys of a page, the requests' and the tickets' details (and the
-    # account named by the filter).
-    assert few <= 6
+    # The user, the counts by status, the keys of the page, the rows of those keys (and the
+    # account the filter names).
+    assert few == (5 if "account=" in url else 4)

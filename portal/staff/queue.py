@@ -17,6 +17,7 @@ from portal.web import wants_fragment
 
 bp = Blueprint("queue", __name__, url_prefix="/queue")
 bp.add_app_template_filter(queue_details.status_label, "queue_status")
+bp.add_app_template_filter(queue_details.day, "queue_day")
 
 ROWS_PER_PAGE = 50
 CSV_HEADER = [
@@ -52,6 +53,7 @@ def index():
         "account": _account(filters),
         "now": utcnow(),
         "waited": queue_details.waited,
+        "open_statuses": queue_rows.OPEN,
     }
     if wants_fragment():
         return render_template("queue/_results.html", oob=True, **context)

@@ -1,12 +1,12 @@
 """What a page of the queue shows of each row it lists: a port request's or fax ticket's name,
-account, status, numbers and dates, read for the page's keys only, one statement per kind; and
-the words for a status and for the time in it (no Flask)."""
+account, status, numbers and dates, read for the page's keys only, in one statement; and the
+words for a status and for the time in it (no Flask)."""
 
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from peewee import fn
+from peewee import Value, fn
 
 from portal.models import Account, FaxTicket, PortNumber, PortRequest
 from portal.port_requests.statuses import describe
@@ -51,63 +51,82 @@ def number_count():
 
 
 def details(keys):
-    """Return the rows for these (kind, id) keys, in the keys' order: a statement per kind."""
+    """Return the rows for these (kind, id) keys, in the keys' order, in one statement."""
     wanted = {kind: [id_ for k, id_ in keys if k == kind] for kind in ("request", "fax")}
-    found = {}
+    parts = []
     if wanted["request"]:
-        query = (
+        parts.append(
             PortRequest.select(
-                PortRequest, Account.id, Account.name, number_count().alias("number_count")
+                Value("request").alias("kind"),
+                PortRequest.id,
+                PortRequest.account,
+                Account.name.alias("account_name"),
+                PortRequest.status,
+                number_count().alias("numbers"),
+                PortRequest.status_changed_at.alias("since"),
+                fn.COALESCE(PortRequest.submitted_at, PortRequest.created_at).alias("submitted"),
+                PortRequest.foc_date,
+                PortRequest.foc_window,
+                # The owner's fields: the name and the requested date are in them.
+                PortRequest.details.alias("fields"),
+                Value(None).alias("title"),
             )
             .join(Account)
             .where(PortRequest.id.in_(wanted["request"]))
         )
-        for request in query:
-            found["request", request.id] = _request_row(request)
     if wanted["fax"]:
-        query = (
-            FaxTicket.select(FaxTicket, Account.id, Account.name)
+        parts.append(
+            FaxTicket.select(
+                Value("fax").alias("kind"),
+                FaxTicket.id,
+                FaxTicket.account,
+                Account.name.alias("account_name"),
+                FaxTicket.status,
+                Value(None).alias("numbers"),
+                FaxTicket.updated_at.alias("since"),
+                FaxTicket.created_at.alias("submitted"),
+                Value(None).alias("foc_date"),
+                Value(None).alias("foc_window"),
+                FaxTicket.numbers.alias("fields"),  # a JSON list, counted here
+                FaxTicket.title,
+            )
             .join(Account)
             .where(FaxTicket.id.in_(wanted["fax"]))
         )
-        for ticket in query:
-            found["fax", ticket.id] = _fax_row(ticket)
+    if not parts:
+        return []
+    query = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+    found = {(row["kind"], row["id"]): _row(row) for row in query.dicts()}
     # A row deleted between the two statements is simply not shown.
     return [found[key] for key in map(tuple, keys) if key in found]
 
 
-def _request_row(request):
-    fields = request.fields
-    name = fields.get("friendly_name")
-    requested = fields.get("requested_date")
+def _row(row):
+    """Return the QueueRow of one row of `details`' statement."""
+    shared = {
+        key: row[key]
+        for key in ("kind", "id", "account_name", "status", "since", "submitted", "foc_window")
+    }
+    if row["kind"] == "fax":
+        numbers = json.loads(row["fields"])
+        return QueueRow(
+            **shared, account_id=row["account"], name=row["title"], numbers=len(numbers)
+        )
+    fields = json.loads(row["fields"])
+    name, requested = fields.get("friendly_name"), fields.get("requested_date")
     return QueueRow(
-        kind="request",
-        id=request.id,
-        account_id=request.account_id,
-        account_name=request.account.name,
-        name=name.strip() if isinstance(name, str) and name.strip() else "",
-        status=request.status,
-        numbers=request.number_count,
-        since=request.status_changed_at,
-        submitted=request.submitted_at or request.created_at,
+        **shared,
+        account_id=row["account"],
+        name=name.strip() if isinstance(name, str) else "",
+        numbers=row["numbers"],
         requested=requested if isinstance(requested, str) and requested else None,
-        foc_date=request.foc_date,
-        foc_window=request.foc_window,
+        foc_date=row["foc_date"],
     )
 
 
-def _fax_row(ticket):
-    return QueueRow(
-        kind="fax",
-        id=ticket.id,
-        account_id=ticket.account_id,
-        account_name=ticket.account.name,
-        name=ticket.title,
-        status=ticket.status,
-        numbers=len(json.loads(ticket.numbers)),
-        since=ticket.updated_at,
-        submitted=ticket.created_at,
-    )
+def day(moment):
+    """Return a date as the queue writes it: "3 Feb 2027"."""
+    return f"{moment.day} {moment:%b %Y}"
 
 
 def waited(since, now):

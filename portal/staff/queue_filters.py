@@ -72,14 +72,15 @@ class QueueFilters(FlaskForm):
     def filters(self):
         """Return the Filters the form asks for, leaving out any value it could not read."""
         self.validate()
-        if not self.status.data:
-            self.status.data = list(OPEN)  # so the boxes show what applies
         search = read_search((self.q.data or "").strip()) if not self.q.errors else None
         self.search_note = search.note if search else None
         sort = self.sort.data if self.sort.data in SORTS else "waiting"
         direction = self.dir.data if self.dir.data in ("asc", "desc") else None
+        # None ticked: the open ones, but a search looks everywhere (the request holding a
+        # number may be completed already).
+        everywhere = SHOWN if search and (search.e164 or search.name) else OPEN
         return Filters(
-            statuses=tuple(self.status.data),
+            statuses=tuple(self.status.data) or everywhere,
             account_id=_valid(self.account, int),
             foc_from=_valid(self.foc_from, date.fromisoformat),
             foc_to=_valid(self.foc_to, date.fromisoformat),
@@ -98,7 +99,7 @@ class QueueFilters(FlaskForm):
         """Return the URL arguments of this view of the queue, with `changes` made to them."""
         args = {
             "q": (self.q.data or "").strip() if not self.q.errors else "",
-            "status": list(filters.statuses) if filters.statuses != OPEN else None,
+            "status": self.status.data or None,
             "account": filters.account_id,
             "foc_from": filters.foc_from.isoformat() if filters.foc_from else None,
             "foc_to": filters.foc_to.isoformat() if filters.foc_to else None,

@@ -149,7 +149,7 @@ def _requests(filters, statuses, column, kind=False):
             PortRequest.status_changed_at.alias("since"),
         ]
     query = PortRequest.select(*columns, column.alias("sort_key" if kind else "status"))
-    if filters.name is not None or (kind and filters.sort == "account"):
+    if kind and filters.sort == "account":
         query = query.join(Account)
     query = query.where(PortRequest.status.in_(statuses))
     if filters.account_id is not None:
@@ -162,10 +162,14 @@ def _requests(filters, statuses, column, kind=False):
         holding = PortNumber.select(PortNumber.port_request).where(PortNumber.e164 == filters.e164)
         query = query.where(PortRequest.id.in_(holding))
     if filters.name is not None:
-        query = query.where(
-            _json_text(PortRequest.details, "friendly_name").contains(filters.name)
-            | Account.name.contains(filters.name)
-        )
+        named = _json_text(PortRequest.details, "friendly_name").contains(filters.name)
+        if not is_postgresql(db) and _written_as_is(filters.name):
+            # Then a name holding the text holds it in the JSON as typed (SQLite's LIKE folds
+            # ASCII letters only, both ways): a LIKE on the JSON text passes over most rows
+            # before any of it is parsed, five times faster. PostgreSQL's ILIKE spends its time
+            # folding case, which such a test would only do twice.
+            named = PortRequest.details.contains(filters.name) & named
+        query = query.where(named | PortRequest.account.in_(_accounts_named(filters.name)))
     return query
 
 
@@ -179,7 +183,7 @@ def _fax(filters, statuses, column, kind=False):
     if kind:
         columns = [Value("fax").alias("kind"), FaxTicket.id, FaxTicket.updated_at.alias("since")]
     query = FaxTicket.select(*columns, column.alias("sort_key" if kind else "status"))
-    if filters.name is not None or (kind and filters.sort == "account"):
+    if kind and filters.sort == "account":
         query = query.join(Account)
     query = query.where(FaxTicket.status.in_(statuses))
     if filters.account_id is not None:
@@ -189,9 +193,21 @@ def _fax(filters, statuses, column, kind=False):
         query = query.where(FaxTicket.numbers.contains(json.dumps(filters.e164)))
     if filters.name is not None:
         query = query.where(
-            FaxTicket.title.contains(filters.name) | Account.name.contains(filters.name)
+            FaxTicket.title.contains(filters.name)
+            | FaxTicket.account.in_(_accounts_named(filters.name))
         )
     return query
+
+
+def _accounts_named(text):
+    """Return the ids of the accounts whose name holds the text (a subquery, run once)."""
+    return Account.select(Account.id).where(Account.name.contains(text))
+
+
+def _written_as_is(text):
+    """Say whether JSON writes the text as it is (no escape: plain printable ASCII, no quote or
+    backslash)."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
 def _json_text(column, key):
