@@ -8,11 +8,15 @@ import re
 from html import unescape
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import Account, NumberUpload, ReceivingNumber, TrackingNumber
+from tests import test_browser
+from tests.conftest import STAFF_EMAIL
 
 ACME_FAIL_SAFE = "(312) 263-0000"  # the accounts fixture's: refused for Acme, portable for Globex
 GLOBEX_TRACKING = "+13122630111"
+browser, live_server, phone = test_browser.browser, test_browser.live_server, test_browser.phone
 ACME_RECEIVING = "+13122630222"
 
 
@@ -254,3 +258,26 @@ def test_an_owner_is_still_sent_to_their_own_account(owner_client, accounts):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/accounts/4242"
+
+
+# In the browser ----------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_in_a_phone_browser_staff_find_the_account_then_check_for_it(live_server, phone, inventory):
+    test_browser._sign_in(phone, live_server, STAFF_EMAIL)
+    phone.goto(f"{live_server}/accounts/")
+    phone.evaluate("window.stayedOnThePage = true")
+
+    phone.get_by_label("Name, account ID or phone number").fill("312.263.0111")
+    expect(phone.locator("#account-status")).to_have_text("1 account found for “312.263.0111”.")
+    assert phone.url.endswith("/accounts/?q=312.263.0111")
+    assert phone.evaluate("window.stayedOnThePage") is True
+    phone.get_by_role("link", name="Check portability for Globex Plumbing").click()
+
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Check portability")
+    phone.get_by_label("Phone numbers").fill(ACME_FAIL_SAFE)
+    expect(phone.locator("#check-status")).to_contain_text("1 portable, 0 refused.")
+    assert phone.url.endswith("/check/?account=5151")
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert phone.problems == []

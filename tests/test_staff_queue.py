@@ -11,15 +11,18 @@ from datetime import date, timedelta
 from html import unescape
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import Account, FaxTicket, PortNumber, PortRequest, User, utcnow
 from portal.port_requests import operations
 from portal.staff.queue_details import waited
 from portal.staff.queue_rows import read_search
-from tests.conftest import ON_POSTGRES
+from tests import test_browser
+from tests.conftest import ON_POSTGRES, STAFF_EMAIL
 from tests.test_submit import make_submittable, today
 
 NOW = utcnow()
+browser, live_server, phone = test_browser.browser, test_browser.live_server, test_browser.phone
 
 
 def add_request(account_id, name, status="submitted", *, numbers=("+16143221001",), **columns):
@@ -617,8 +620,26 @@ def test_the_sorted_column_says_so_and_its_link_turns_the_order_round(staff_clie
     assert re.findall(r'<th scope="col"( class="num")? aria-sort="(\w+)"', html) == [
         ("", "ascending")
     ]
-    # The form carries the sort on, so a filter changed next keeps it.
-    assert '<input type="hidden" form="queue-filters" name="sort" value="name">' in html
+    # The form's boxes say the same, so a filter changed next keeps the sort.
+    assert '<option selected value="name">Request</option>' in html
+    assert '<option selected value="asc">Ascending (A to Z, 1 to 9)</option>' in html
+
+
+@pytest.mark.parametrize(
+    ("trigger", "sort_sent"),
+    [(None, True), ("queue-filters", False)],
+    ids=["a-header-or-page-link", "the-form"],
+)
+def test_htmx_sends_the_sort_boxes_along_unless_the_form_asked(
+    staff_client, queue, htmx, trigger, sort_sent
+):
+    headers = {**htmx("queue-results"), **({"HX-Trigger": trigger} if trigger else {})}
+    html = staff_client.get("/queue/?sort=numbers", headers=headers).get_data(as_text=True)
+
+    sent = '<div id="queue-sort" class="queue-filters__row" hx-swap-oob="true">'
+    assert (sent in html) is sort_sent
+    if sort_sent:
+        assert '<option selected value="numbers">Numbers</option>' in html
 
 
 def test_the_queue_is_paged_by_50_and_the_pages_keep_the_filters(app, staff_client, accounts):
@@ -653,6 +674,10 @@ def test_htmx_gets_the_results_alone_and_the_page_its_form(staff_client, queue, 
     assert part.lstrip().startswith('<p id="queue-status" hx-swap-oob="innerHTML">')
     assert '<section id="queue-results"' in part
     assert names(fragment) == names(page) == ["Old Harbor port"]
+    # htmx shows the address of what applies, not the form's empty fields.
+    assert fragment.headers["HX-Push-Url"] == "/queue/?status=completed"
+    emptied = staff_client.get("/queue/?q=&status=completed&account=&page=1", headers=htmx())
+    assert emptied.headers["HX-Push-Url"] == "/queue/?status=completed"
     for response in (page, fragment):
         assert "HX-Request" in response.headers["Vary"]
     # The form is a real GET form; htmx takes its answer into the results and keeps the URL.
@@ -776,3 +801,67 @@ def test_a_page_of_the_queue_takes_as_many_statements_for_60_rows_as_for_2(
     # The user, the counts by status, the keys of the page, the rows of those keys (and the
     # account the filter names).
     assert few == (5 if "account=" in url else 4)
+
+
+# In the browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    yield page
+    context.close()
+
+
+def first_cells(page):
+    return [row.split("\n")[0].split("\t")[0] for row in page.locator("tbody tr").all_inner_texts()]
+
+
+@pytest.mark.browser
+def test_in_a_phone_browser_the_filters_refresh_the_results_and_the_address(
+    live_server, phone, queue
+):
+    test_browser._sign_in(phone, live_server, STAFF_EMAIL)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Queue")
+    phone.evaluate("window.stayedOnThePage = true")
+
+    phone.get_by_label("Number or name").fill("globex")
+    expect(phone.locator("#queue-status")).to_have_text("3 requests and tickets match.")
+    assert phone.url.endswith("/queue/?q=globex")
+    # The order box still says what it said (the longest in status first: descending).
+    phone.get_by_label("Sort by").select_option("Request")
+    expect(phone).to_have_url(re.compile(r"/queue/\?q=globex&sort=name&dir=desc$"))
+    expect(phone.locator("tbody tr").first).to_contain_text("Refused port")
+    phone.get_by_label("Order").select_option("Ascending (A to Z, 1 to 9)")
+    expect(phone).to_have_url(re.compile(r"/queue/\?q=globex&sort=name$"))
+    assert first_cells(phone) == [
+        f"Globex office request {queue['fix']}",
+        f"Globex yard request {queue['foc']}",
+        f"Refused port request {queue['no']}",
+    ]
+
+    assert phone.evaluate("window.stayedOnThePage") is True
+    assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert phone.problems == []
+
+
+@pytest.mark.browser
+def test_a_sort_chosen_by_its_column_header_carries_on_with_the_next_filter(
+    live_server, desktop, queue
+):
+    test_browser._sign_in(desktop, live_server, STAFF_EMAIL)
+    desktop.evaluate("window.stayedOnThePage = true")
+
+    desktop.get_by_role("link", name="Request", exact=True).click()
+    expect(desktop).to_have_url(re.compile(r"/queue/\?sort=name$"))
+    expect(desktop.get_by_label("Sort by")).to_have_value("name")
+    desktop.get_by_label("Completed").check()
+
+    expect(desktop).to_have_url(re.compile(r"/queue/\?status=completed&sort=name$"))
+    expect(desktop.locator("#queue-status")).to_have_text("1 request or ticket matches.")
+    assert desktop.evaluate("window.stayedOnThePage") is True
+    assert desktop.problems == []

@@ -5,7 +5,7 @@ One URL, two representations: the whole page, or for htmx the results region alo
 are a real GET form, so the URL holds them and a view can be shared.
 """
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, make_response, render_template, request, url_for
 
 from portal.auth import staff_only
 from portal.models import Account, utcnow
@@ -55,9 +55,15 @@ def index():
         "waited": queue_details.waited,
         "open_statuses": queue_rows.OPEN,
     }
-    if wants_fragment():
-        return render_template("queue/_results.html", oob=True, **context)
-    return render_template("queue/index.html", **context)
+    if not wants_fragment():
+        return render_template("queue/index.html", **context)
+    from_form = request.htmx.trigger == "queue-filters"
+    html = render_template("queue/_results.html", oob=True, oob_sort=not from_form, **context)
+    response = make_response(html)
+    # The address to share: the filters that apply, without the form's empty fields.
+    shown = {"page": page.number} if page.number > 1 else {}
+    response.headers["HX-Push-Url"] = url_for("queue.index", **form.link_args(filters), **shown)
+    return response
 
 
 @bp.get("/queue.csv")

@@ -7,7 +7,7 @@ a shared link with one stale value still shows a queue.
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SearchField, SelectMultipleField, StringField
+from wtforms import SearchField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
@@ -17,6 +17,16 @@ from portal.staff.queue_details import status_label
 from portal.staff.queue_rows import OPEN, SHOWN, SORTS, Filters, read_search
 
 SEARCH_MAX_CHARS = 200
+SORT_LABELS = {
+    "waiting": "Time in status",
+    "name": "Request",
+    "account": "Account",
+    "status": "Status",
+    "numbers": "Numbers",
+    "submitted": "Submitted",
+    "requested": "Requested date",
+    "foc": "FOC date",
+}
 # A column's first click: the longest wait first, everything else from A (or the smallest).
 FIRST_DIRECTION = {"waiting": "desc"}
 
@@ -36,8 +46,20 @@ class QueueFilters(FlaskForm):
     account = StringField("Account ID", render_kw={"inputmode": "numeric"})
     foc_from = StringField("FOC date from", widget=DateInput())
     foc_to = StringField("FOC date to", widget=DateInput())
-    sort = HiddenField()
-    dir = HiddenField()
+    # The column headers sort too, but a phone shows each row as a card, without them.
+    sort = SelectField(
+        "Sort by",
+        choices=[SelectChoice(column, label) for column, label in SORT_LABELS.items()],
+        validate_choice=False,  # an unknown sort is the default one
+    )
+    dir = SelectField(
+        "Order",
+        choices=[
+            SelectChoice("asc", "Ascending (A to Z, 1 to 9)"),
+            SelectChoice("desc", "Descending (Z to A, 9 to 1)"),
+        ],
+        validate_choice=False,
+    )
 
     def validate_q(self, field):
         if len(field.data or "") > SEARCH_MAX_CHARS:
@@ -76,6 +98,8 @@ class QueueFilters(FlaskForm):
         self.search_note = search.note if search else None
         sort = self.sort.data if self.sort.data in SORTS else "waiting"
         direction = self.dir.data if self.dir.data in ("asc", "desc") else None
+        direction = direction or FIRST_DIRECTION.get(sort, "asc")
+        self.sort.data, self.dir.data = sort, direction  # what the boxes show
         # None ticked: the open ones, but a search looks everywhere (the request holding a
         # number may be completed already).
         everywhere = SHOWN if search and (search.e164 or search.name) else OPEN
@@ -87,7 +111,7 @@ class QueueFilters(FlaskForm):
             e164=search.e164 if search else None,
             name=search.name if search else None,
             sort=sort,
-            descending=(direction or FIRST_DIRECTION.get(sort, "asc")) == "desc",
+            descending=direction == "desc",
         )
 
     @property
