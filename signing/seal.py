@@ -52,8 +52,7 @@ class Identity:
 
     @property
     def fingerprint(self):
-        """Return the certificate's SHA-256 fingerprint, as hex pairs split by colons."""
-        return ":".join(f"{byte:02X}" for byte in self.certificate.sha256)
+        return fingerprint(self.certificate)
 
     @property
     def subject(self):
@@ -72,6 +71,11 @@ class Verdict:
     problem: str = ""  # why not, in one sentence
     reason: str = ""  # what the seal says the PDF is ("PortDesk packet", "Signed LOA")
     sealed_at: datetime.datetime | None = None
+
+
+def fingerprint(certificate):
+    """Return a certificate's SHA-256 fingerprint, as hex pairs split by colons."""
+    return ":".join(f"{byte:02X}" for byte in certificate.sha256)
 
 
 def of_config(config, instance_path):
@@ -125,6 +129,7 @@ def in_folder(folder):
     """
     path = Path(folder) / GENERATED
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         _create(path)
     text = path.read_bytes()
     try:
@@ -214,8 +219,9 @@ def verify(data, identity):
     if signer_cert.sha256 != identity.certificate.sha256:
         return Verdict(
             False,
-            "This PDF is sealed, but not by this deployment's seal "
-            f"(it was sealed by {signer_cert.subject.human_friendly}).",
+            "This PDF is sealed, but not by this deployment's seal: it was sealed by "
+            f"“{signer_cert.subject.human_friendly}”, certificate fingerprint "
+            f"{fingerprint(signer_cert)}.",
         )
     if not _as_written(data, signature, identity):
         return Verdict(False, _CHANGED)
@@ -334,11 +340,14 @@ def _create(path):
 def _split_pem(text):
     """Return (key PEM, certificate PEM) of a file holding both."""
     key_pem = cert_pem = None
-    for kind, _headers, der in pem.unarmor(text, multiple=True):
-        if kind.endswith("PRIVATE KEY") and key_pem is None:
-            key_pem = pem.armor(kind, der)
-        elif kind == "CERTIFICATE" and cert_pem is None:
-            cert_pem = pem.armor(kind, der)
+    try:
+        for kind, _headers, der in pem.unarmor(text, multiple=True):
+            if kind.endswith("PRIVATE KEY") and key_pem is None:
+                key_pem = pem.armor(kind, der)
+            elif kind == "CERTIFICATE" and cert_pem is None:
+                cert_pem = pem.armor(kind, der)
+    except ValueError:
+        pass  # not PEM at all: said below
     if key_pem is None or cert_pem is None:
         raise SealError("it does not hold a PEM private key and a PEM certificate")
     return key_pem, cert_pem

@@ -10,26 +10,37 @@ packet (`PacketBlocked`, naming it). The LOA's signing record is checked the sam
 import hashlib
 import io
 import json
+import re
+import zlib
+from dataclasses import dataclass, field
 
 from fpdf import FPDF
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
-from pypdf.generic import ArrayObject, NameObject
+from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject
 
 from portal import documents
-from portal.models import RoutingTarget, TrackingSource
-from portal.numbers import display
-from portal.port_requests import loa, statuses
-from portal.staff import packet_cover
+from portal.models import PortNumber
+from portal.port_requests import loa
+from portal.staff import packet_cover, packet_evidence
 from signing import SigningEnvelope, envelopes
 from signing.pdf import FIXED_DATE
 
 EVIDENCE = "evidence.json"
-FORMAT = "portdesk-packet/1"
 REASON = "PortDesk packet"
 # The stored documents that follow the cover, in order, and what their bookmarks say.
 PARTS = {"signed_loa": "Signed LOA", "bill": "Bill (proof of ownership)"}
 CERTIFICATE = "Certificate of completion"
+NUMBER_COLUMNS = (
+    PortNumber.position,
+    PortNumber.phone_number,
+    PortNumber.e164,
+    PortNumber.routing_id,
+    PortNumber.tracking_source_id,
+    PortNumber.friendly_name,
+    PortNumber.status,
+    PortNumber.reason,
+)
 # An image becomes a US Letter page with this margin, in points.
 IMAGE_MARGIN = 36
 
@@ -38,32 +49,92 @@ class PacketBlocked(Exception):
     """The packet cannot be built from what is stored; str() names the document and why."""
 
 
+@dataclass
+class Part:
+    """One part of the packet: its pages, and what the cover and the evidence say of it."""
+
+    kind: str
+    title: str
+    detail: str  # the cover's line about it
+    reader: PdfReader = field(repr=False)
+    facts: dict  # the evidence's: the document's id, label, media type, size, SHA-256, ...
+    certificate_at: int | None = None  # where its certificate of completion starts (from 0)
+
+    @property
+    def pages(self):
+        return len(self.reader.pages)
+
+
+@dataclass
+class Gathered:
+    """Everything the packet is made of, read and checked."""
+
+    port_request: object
+    parts: list
+    cover: packet_cover.Summary
+    envelope: SigningEnvelope | None
+
+
 def build(port_request, *, new_carrier, built_at):
     """Return the request's packet, unsealed, as PDF bytes; raise PacketBlocked."""
+    return assemble(gather(port_request, new_carrier=new_carrier, built_at=built_at))
+
+
+def gather(port_request, *, new_carrier, built_at):
+    """Read and check the stored parts and draw the cover; raise PacketBlocked."""
     stored = _stored(port_request)
     envelope = _envelope(port_request, stored.get("signed_loa"))
-    numbers = port_request.numbers()
     parts = [_part(kind, document, data, envelope) for kind, (document, data) in stored.items()]
-    summary = _summary(port_request, numbers, parts, new_carrier, built_at)
-    parts.insert(0, _cover_part(packet_cover.build(summary)))
+    numbers = list(
+        PortNumber.select(*NUMBER_COLUMNS)
+        .where(PortNumber.port_request == port_request)
+        .order_by(PortNumber.position)
+        .namedtuples()  # a thousand rows, read only: no model instance each
+    )
+    cover = packet_evidence.summary(
+        port_request, numbers, parts, new_carrier=new_carrier, built_at=built_at
+    )
+    drawn = packet_cover.build(cover)
+    facts = {"media_type": documents.PDF, "size": len(drawn)}
+    facts["sha256"] = hashlib.sha256(drawn).hexdigest()
+    parts.insert(0, Part("cover", "Cover summary", "", _reader(drawn), facts))
+    return Gathered(port_request, parts, cover, envelope)
+
+
+def assemble(gathered):
+    """Return the packet's bytes: the parts' pages, a bookmark each, the evidence attached."""
     writer = PdfWriter()
-    for part in parts:
-        part["first_page"] = len(writer.pages) + 1
-        writer.append(part["_reader"], import_outline=False)
-        item = writer.add_outline_item(title=part["title"], page_number=part["first_page"] - 1)
-        if part.get("_certificate_at") is not None:
-            at = part["first_page"] - 1 + part["_certificate_at"]
+    for part in gathered.parts:
+        first = len(writer.pages)
+        writer.append(part.reader, import_outline=False)
+        item = writer.add_outline_item(title=part.title, page_number=first)
+        if part.certificate_at is not None:
+            at = first + part.certificate_at
             writer.add_outline_item(title=CERTIFICATE, page_number=at, parent=item)
     _drop_signatures(writer)
-    evidence = _evidence(port_request, summary, parts, envelope)
-    writer.add_attachment(EVIDENCE, json.dumps(evidence, indent=2, ensure_ascii=False).encode())
-    writer.page_mode = "/UseOutlines"
-    writer.add_metadata(
-        {"/Title": f"Port request {port_request.id} packet", "/Producer": "PortDesk"}
+    evidence = packet_evidence.evidence(
+        gathered.port_request, gathered.cover, gathered.parts, gathered.envelope
     )
+    # Compact: a thousand numbers indented cost four times as long to write, for a file that a
+    # JSON viewer lays out anyway.
+    _attach(writer, json.dumps(evidence, ensure_ascii=False, separators=(",", ":")).encode())
+    writer.page_mode = "/UseOutlines"
+    title = f"Port request {gathered.port_request.id} packet"
+    writer.add_metadata({"/Title": title, "/Producer": "PortDesk"})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def _attach(writer, evidence):
+    """Attach the evidence JSON, compressed (a thousand numbers' worth is mostly repeats)."""
+    attached = writer.add_attachment(EVIDENCE, zlib.compress(evidence))
+    stream = attached.pdf_object["/EF"]["/F"].get_object()
+    stream[NameObject("/Filter")] = NameObject("/FlateDecode")
+    stream[NameObject("/Subtype")] = NameObject("/application/json")  # written /application#2Fjson
+    stream[NameObject("/Params")] = DictionaryObject(
+        {NameObject("/Size"): NumberObject(len(evidence))}
+    )
 
 
 def evidence_of(data):
@@ -74,7 +145,9 @@ def evidence_of(data):
             evidence = json.loads(found[0]) if found else None
     except Exception:  # anything a file that is not a packet may hold
         return None
-    return evidence if isinstance(evidence, dict) and evidence.get("format") == FORMAT else None
+    if isinstance(evidence, dict) and evidence.get("format") == packet_evidence.FORMAT:
+        return evidence
+    return None
 
 
 def _stored(port_request):
@@ -100,58 +173,64 @@ def _envelope(port_request, signed_loa):
     """Return the envelope whose signature made the signed LOA (None for an uploaded one)."""
     if signed_loa is None:
         return None
-    document, data = signed_loa
-    envelope = (
+    document, _ = signed_loa
+    return (
         SigningEnvelope.select()
         .where(SigningEnvelope.reference == loa.reference(port_request.id))
         .where(SigningEnvelope.signed_sha256 == document.sha256)
         .first()
     )
-    problems = envelopes.verify(envelope, data) if envelope is not None else []
+
+
+def _check_signing(envelope, part):
+    """Refuse a signing record that is not what the signed LOA's certificate shows.
+
+    As `envelopes.verify(envelope, signed_pdf)` does (the chain, its end, the documents it names,
+    and the chain printed in the certificate), reading only the certificate's pages: the LOA's
+    own pages (a thousand numbers) have no hash to find, and are most of the text.
+    """
+    problems = envelopes.verify(envelope)
+    if not problems:
+        text = "".join(
+            "".join(page.extract_text().split())
+            for page in part.reader.pages[part.certificate_at :]
+        )
+        printed = set(re.findall(r"(?=([0-9a-f]{64}))", text))
+        for event in envelopes.trail(envelope):
+            if event["hash"] not in printed:
+                problems.append(
+                    f"Event {event['seq']} ({event['kind']}) is not the one the signed PDF's "
+                    "certificate shows."
+                )
+            if event["kind"] == "signed":
+                break
     if problems:
+        label = part.facts["label"]
         raise PacketBlocked(
-            f"The packet was not built: the signing record of the signed LOA (“{document.label}”, "
+            f"The packet was not built: the signing record of the signed LOA (“{label}”, "
             f"envelope {envelope.id}) is broken. {' '.join(problems)}"
         )
-    return envelope
 
 
 def _part(kind, document, data, envelope):
-    """Return a part: what the evidence says of it, and its pages to merge (`_reader`)."""
     pdf = data if document.media_type == documents.PDF else _image_pdf(data)
-    part = _described(kind, PARTS[kind], pdf, _detail(document, envelope))
-    part.update(
-        document_id=document.id,
-        label=document.label,
-        media_type=document.media_type,
-        size=document.size,
-        sha256=document.sha256,
-        uploaded_at=_iso(document.uploaded_at),
-        uploaded_by=document.uploaded_by_name,
-        statement_date=_iso(document.statement_date),
-        signed_date=_iso(document.signed_date),
-    )
+    facts = {
+        "document_id": document.id,
+        "label": document.label,
+        "media_type": document.media_type,
+        "size": document.size,
+        "sha256": document.sha256,
+        "uploaded_at": packet_evidence.iso(document.uploaded_at),
+        "uploaded_by": document.uploaded_by_name,
+        "statement_date": packet_evidence.iso(document.statement_date),
+        "signed_date": packet_evidence.iso(document.signed_date),
+    }
+    part = Part(kind, PARTS[kind], _detail(document, envelope), _reader(pdf), facts)
     if envelope is not None and kind == "signed_loa":
         # The certificate follows the LOA as it was shown: its pages come after that many.
-        part["_certificate_at"] = len(PdfReader(io.BytesIO(bytes(envelope.document))).pages)
+        part.certificate_at = len(_reader(bytes(envelope.document)).pages)
+        _check_signing(envelope, part)
     return part
-
-
-def _cover_part(cover):
-    part = _described("cover", "Cover summary", cover, "")
-    part.update(media_type=documents.PDF, size=len(cover), sha256=hashlib.sha256(cover).hexdigest())
-    return part
-
-
-def _described(kind, title, pdf, detail):
-    reader = PdfReader(io.BytesIO(pdf))
-    return {
-        "part": kind,
-        "title": title,
-        "detail": detail,
-        "pages": len(reader.pages),
-        "_reader": reader,
-    }
 
 
 def _detail(document, envelope):
@@ -162,6 +241,10 @@ def _detail(document, envelope):
         return f"{how} by {envelope.signer_name} on {packet_cover.day(envelope.signed_at)}"
     signed = packet_cover.day(document.signed_date) or "on a date not given"
     return f"“{document.label}”, uploaded by {document.uploaded_by_name}, signed {signed}"
+
+
+def _reader(pdf):
+    return PdfReader(io.BytesIO(pdf))
 
 
 def _image_pdf(data):
@@ -177,94 +260,6 @@ def _image_pdf(data):
         source = turned if turned is not None else io.BytesIO(data)
         pdf.image(source, IMAGE_MARGIN, IMAGE_MARGIN, width, height, keep_aspect_ratio=True)
         return bytes(pdf.output())
-
-
-def _summary(port_request, numbers, parts, new_carrier, built_at):
-    status = statuses.describe(port_request.status)
-    data, _ = loa.of_request(port_request, numbers)
-    facts = [
-        ("Submitted", packet_cover.day(port_request.submitted_at)),
-        (
-            "Requested port date",
-            packet_cover.day(data["requested_date"]) or "The earliest date the carriers allow",
-        ),
-        ("FOC date", _foc(port_request)),
-        ("In this status since", packet_cover.day(port_request.status_changed_at)),
-    ]
-    if port_request.codes:
-        facts.append(("Carrier codes", ", ".join(port_request.codes)))
-    if port_request.status_note:
-        facts.append(
-            (
-                "Staff note" if port_request.status != "rejected" else "Reason",
-                port_request.status_note,
-            )
-        )
-    return packet_cover.Summary(
-        title=port_request.fields.get("friendly_name")
-        or data["customer_name"]
-        or data["account_name"],
-        request_id=port_request.id,
-        account_id=port_request.account_id,
-        account_name=data["account_name"],
-        status=status.label,
-        status_sentence=status.sentence,
-        new_carrier=new_carrier,
-        loa=data,
-        dates=[(label, text or "Not set") for label, text in facts],
-        numbers=_numbers(numbers),
-        parts=parts,
-        built_at=built_at,
-    )
-
-
-def _numbers(numbers):
-    """Return each number as the cover and the evidence show it, its routing and source named."""
-    routing_ids = {row.routing_id for row in numbers if row.routing_id is not None}
-    source_ids = {row.tracking_source_id for row in numbers if row.tracking_source_id is not None}
-    routings = dict(
-        RoutingTarget.select(RoutingTarget.id, RoutingTarget.name)
-        .where(RoutingTarget.id.in_(routing_ids))
-        .tuples()
-    )
-    sources = dict(
-        TrackingSource.select(TrackingSource.id, TrackingSource.name)
-        .where(TrackingSource.id.in_(source_ids))
-        .tuples()
-    )
-    return [
-        {
-            "number": display(row.e164) if row.e164 else row.phone_number or "",
-            "e164": row.e164,
-            "routing_id": row.routing_id,
-            "routing": _named(routings, row.routing_id),
-            "tracking_source_id": row.tracking_source_id,
-            "source": _named(sources, row.tracking_source_id),
-            "friendly_name": row.friendly_name,
-            "status": _number_status(row),
-        }
-        for row in numbers
-    ]
-
-
-def _named(names, object_id):
-    if object_id is None:
-        return "Not set"
-    if object_id not in names:
-        return f"{object_id} (no longer on the platform)"
-    return f"{names[object_id]} ({object_id})"
-
-
-def _number_status(row):
-    said = (row.status or "draft").replace("_", " ").capitalize()
-    return f"{said}: {row.reason}" if row.reason else said
-
-
-def _foc(port_request):
-    if port_request.foc_date is None:
-        return None
-    window = f", {port_request.foc_window}" if port_request.foc_window else ""
-    return packet_cover.day(port_request.foc_date) + window
 
 
 def _drop_signatures(writer):
@@ -294,56 +289,3 @@ def _is_signature(field):
     return field.get("/FT") == "/Sig" or (
         parent is not None and parent.get_object().get("/FT") == "/Sig"
     )
-
-
-def _evidence(port_request, summary, parts, envelope):
-    return {
-        "format": FORMAT,
-        "built_at": _iso(summary.built_at),
-        "port_request": {
-            "id": port_request.id,
-            "account": {"id": port_request.account_id, "name": summary.account_name},
-            "status": port_request.status,
-            "submitted_at": _iso(port_request.submitted_at),
-            "status_changed_at": _iso(port_request.status_changed_at),
-            "foc_date": _iso(port_request.foc_date),
-            "foc_window": port_request.foc_window,
-            "carrier_codes": port_request.codes,
-            "status_note": port_request.status_note,
-            "fields": port_request.fields,
-            "numbers": summary.numbers,
-        },
-        "parts": [
-            {
-                key: value
-                for key, value in part.items()
-                if value is not None and key != "detail" and not key.startswith("_")
-            }
-            for part in parts
-        ],
-        "signing": _signing(envelope),
-    }
-
-
-def _signing(envelope):
-    if envelope is None:
-        return None
-    return {
-        "envelope_id": envelope.id,
-        "method": envelope.method,
-        "signer_name": envelope.signer_name,
-        "signer_email": envelope.signer_email,
-        "signed_at": _iso(envelope.signed_at),
-        "document_sha256": envelope.document_sha256,
-        "signed_sha256": envelope.signed_sha256,
-        "events": [{**event, "at": _iso(event["at"])} for event in envelopes.trail(envelope)],
-    }
-
-
-def _iso(moment):
-    """Return a date or a UTC time (naive, as stored) in ISO 8601; None stays None."""
-    if moment is None:
-        return None
-    if hasattr(moment, "hour"):
-        return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
-    return moment.isoformat()

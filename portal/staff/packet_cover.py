@@ -1,23 +1,33 @@
 """The packet's cover summary: the account, the request, the carrier details, every number with
 its routing, the dates and status, and what the parts that follow are (with their SHA-256).
 
-No Flask. The cover is drawn with fpdf2 in the certificate's type (DejaVu Sans), from plain
-values (`Summary`), so its bytes depend on them alone.
+No Flask. Drawn with fpdf2 from plain values (`Summary`), so its bytes depend on them alone. It
+is set in Helvetica, which every PDF reader has (nothing embedded, nothing to subset: a cover of
+a thousand numbers draws in milliseconds), unless a name on it has a letter Helvetica lacks:
+then in the LOA's DejaVu Sans, which draws nearly every script.
 """
 
 import datetime
+import re
 from dataclasses import dataclass
 
-from signing.pdf import SANS, close, drawable, long_date, new_pdf
+from fpdf import FPDF
 
+from signing.pdf import FONTS, SANS, drawable, long_date
+
+CORE = "Helvetica"
 MARGIN = 54
 LABEL_WIDTH = 150
 ROW = 12
-# The numbers' table: (heading, width in points); the rest of the line is the status.
-COLUMNS = (("#", 30), ("Number", 92), ("Routing", 150), ("Tracking source", 150))
+# What stands between two numbers of a row.
+NUMBER_GAP = "      "
+# A number as `portal.numbers.display` writes a US or Canadian one.
+DISPLAYED = re.compile(r"\(\d{3}\) \d{3}-\d{4}")
 SERVICE_TYPES = {"landline": "Landline", "voip": "VoIP", "wireless": "Wireless (mobile)"}
 CUSTOMER_TYPES = {"business": "Business", "residential": "Residential"}
 REMAINING = {"keep": "Kept in service with the losing carrier", "disconnect": "Disconnected"}
+# What Helvetica draws: the Windows-1252 letters, as fpdf2 encodes them for its core fonts.
+CORE_ENCODING = "windows-1252"
 
 
 @dataclass(frozen=True)
@@ -33,32 +43,71 @@ class Summary:
     new_carrier: str
     loa: dict  # `loa.loa_data` of the request: the carrier details, cleaned
     dates: list  # (label, text) pairs
-    numbers: list  # dicts: number, routing, source, status
+    numbers: list  # dicts: number, routing, source, status (and more the cover does not print)
     parts: list  # dicts: title, detail, pages, sha256
     built_at: datetime.datetime
 
 
+class _Cover(FPDF):
+    """The cover's pages: each ends with a footer and its page number."""
+
+    family = CORE
+    footer_text = ""
+
+    def footer(self):
+        self.set_y(-36)
+        self.set_font(self.family, size=8)
+        self.set_text_color(90)
+        width = self.w - self.l_margin - self.r_margin
+        text = _fitted(self, _one_line(self, self.footer_text), width * 0.75 - 4)
+        self.cell(width * 0.75, 10, text)
+        self.cell(width * 0.25, 10, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(0)
+
+
 def build(summary):
     """Return the cover summary as PDF bytes."""
-    pdf = new_pdf(
-        title=f"Port request {summary.request_id}: {summary.title}",
-        created=summary.built_at,
-        footer=f"Packet of port request {summary.request_id} · {summary.account_name}",
-    )
+    pdf = _Cover(unit="pt", format="letter")
+    pdf.core_fonts_encoding = CORE_ENCODING
+    if not _core_draws(summary):
+        pdf.family = SANS
+        pdf.add_font(SANS, "", FONTS / "DejaVuSans.ttf")
+        pdf.add_font(SANS, "B", FONTS / "DejaVuSans-Bold.ttf")
+    pdf.footer_text = f"Packet of port request {summary.request_id} · {summary.account_name}"
+    pdf.set_creation_date(summary.built_at.replace(tzinfo=datetime.UTC))
+    pdf.set_title(f"Port request {summary.request_id}: {summary.title}")
+    pdf.set_lang("en-US")
+    _draw(pdf, summary)
+    return bytes(pdf.output())
+
+
+def _core_draws(summary):
+    """Say whether Helvetica has every letter the cover prints."""
+    texts = [summary.title, summary.account_name, summary.new_carrier, summary.status_sentence]
+    texts += [text for _, text in summary.dates]
+    texts += [str(value) for value in _flat(summary.loa)]
+    texts += [text for number in summary.numbers for text in number.values() if text]
+    texts += [str(part.get(key, "")) for part in summary.parts for key in ("title", "detail")]
     try:
-        _draw(pdf, summary)
-        return bytes(pdf.output())
-    finally:
-        close(pdf)
+        "\n".join(map(str, texts)).encode(CORE_ENCODING)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _flat(value):
+    if isinstance(value, dict):
+        return [item for child in value.values() for item in _flat(child)]
+    return [value] if value else []
 
 
 def _draw(pdf, summary):
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
     pdf.set_auto_page_break(True, margin=MARGIN)
     pdf.add_page()
-    pdf.set_font(SANS, "B", 18)
+    pdf.set_font(pdf.family, "B", 18)
     pdf.cell(0, 24, "Port request packet", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(SANS, "", 11)
+    pdf.set_font(pdf.family, "", 11)
     _wrapped(pdf, summary.title, 14)
 
     _heading(pdf, "Request")
@@ -103,28 +152,50 @@ def _draw(pdf, summary):
 
 
 def _numbers(pdf, numbers):
-    widths = [width for _, width in COLUMNS]
-    widths.append(pdf.w - 2 * MARGIN - sum(widths))
-    headings = [heading for heading, _ in COLUMNS] + ["Status"]
-    _table_row(pdf, headings, widths, bold=True)
-    for position, number in enumerate(numbers, 1):
-        if pdf.get_y() > pdf.h - MARGIN - 2 * ROW:
-            pdf.add_page()
-            _table_row(pdf, headings, widths, bold=True)
-        values = [str(position), number["number"], number["routing"], number["source"]]
-        _table_row(pdf, [*values, number["status"]], widths)
+    """List the numbers by where they ring: a heading per routing, source and status, then the
+    numbers under it, a row at a time, in the request's order."""
+    groups = {}
+    for number in numbers:
+        key = (number["routing"], number["source"], number["status"])
+        groups.setdefault(key, []).append(_one_line(pdf, number["number"]))
+    width = pdf.w - 2 * MARGIN
+    for (routing, source, status), listed in groups.items():
+        count = f"{len(listed):,} {'number' if len(listed) == 1 else 'numbers'}"
+        heading = f"Routing {routing} · tracking source {source} · {status}: {count}"
+        _keep_lines(pdf, 3)
+        _group_heading(pdf, heading)
+        # Numbers written alike, (614) 322-1001, are as wide as each other (a font's digits
+        # share one width): a row is one line of text, its columns in line with the next row's,
+        # and as many as fit go in it. Anything else is measured, row by row.
+        alike = all(DISPLAYED.fullmatch(number) for number in listed)
+        one = pdf.get_string_width(listed[0] + NUMBER_GAP)
+        per_row = max(1, int((width + pdf.get_string_width(NUMBER_GAP)) // one))
+        for start in range(0, len(listed), per_row):
+            if pdf.get_y() + ROW > pdf.h - MARGIN:
+                pdf.add_page()
+                _group_heading(pdf, f"{heading} (continued)")
+            row = NUMBER_GAP.join(listed[start : start + per_row])
+            pdf.text(
+                pdf.l_margin, pdf.get_y() + ROW - 3, row if alike else _fitted(pdf, row, width)
+            )
+            pdf.set_y(pdf.get_y() + ROW)
+        pdf.ln(4)
 
 
-def _table_row(pdf, values, widths, bold=False):
-    pdf.set_font(SANS, "B" if bold else "", 8)
-    for value, width in zip(values, widths, strict=True):
-        pdf.cell(width, ROW, _fitted(pdf, value, width - 4))
-    pdf.ln(ROW)
+def _group_heading(pdf, text):
+    pdf.set_font(pdf.family, "B", 9)
+    _wrapped(pdf, text, ROW)
+    pdf.set_font(pdf.family, "", 9)
+
+
+def _keep_lines(pdf, lines):
+    """Start a new page unless `lines` more rows fit on this one."""
+    if pdf.get_y() + lines * ROW > pdf.h - MARGIN:
+        pdf.add_page()
 
 
 def _fitted(pdf, text, width):
-    """Return the text on one line of the width: cut short with an ellipsis when it is longer."""
-    text = drawable(pdf, text)
+    """Return the text (on one line) cut short with an ellipsis when it is wider than `width`."""
     if pdf.get_string_width(text) <= width:
         return text
     while len(text) > 1 and pdf.get_string_width(text + "…") > width:
@@ -132,11 +203,20 @@ def _fitted(pdf, text, width):
     return text + "…"
 
 
+def _one_line(pdf, text):
+    """Return the text on one line, each letter the font cannot draw replaced."""
+    text = str(text or "")
+    if not text.isprintable():
+        text = "".join(char if char.isprintable() else " " for char in text)
+    if pdf.family != SANS:
+        return text  # `_core_draws` checked every letter
+    return drawable(pdf, text)
+
+
 def _heading(pdf, text):
-    if pdf.get_y() > pdf.h - MARGIN - 60:
-        pdf.add_page()
+    _keep_lines(pdf, 5)
     pdf.ln(6)
-    pdf.set_font(SANS, "B", 11)
+    pdf.set_font(pdf.family, "B", 11)
     pdf.cell(0, 16, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(180)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
@@ -145,21 +225,33 @@ def _heading(pdf, text):
 
 
 def _row(pdf, label, value, size=9):
-    pdf.set_font(SANS, "", 9)
-    top = pdf.get_y()
+    """A label and its value beside it; a value too long for one line wraps under itself."""
+    _keep_lines(pdf, 1)
+    top, baseline = pdf.get_y(), pdf.get_y() + ROW - 3
+    pdf.set_font(pdf.family, "", 9)
     pdf.set_text_color(90)
-    pdf.multi_cell(LABEL_WIDTH, ROW, label, align="L", new_x="RIGHT", new_y="TOP")
+    pdf.text(pdf.l_margin, baseline, label)
     pdf.set_text_color(0)
-    pdf.set_font(SANS, "", size)
-    text = drawable(pdf, value or "Not given")
-    pdf.multi_cell(0, ROW, text, align="L", new_x="LMARGIN", new_y="NEXT")
-    # A page break inside the value starts the next row on the new page.
-    if pdf.get_y() >= top:
-        pdf.set_y(max(pdf.get_y(), top + ROW))
+    pdf.set_font(pdf.family, "", size)
+    text = _one_line(pdf, value or "Not given")
+    width = pdf.w - pdf.r_margin - pdf.l_margin - LABEL_WIDTH
+    if pdf.get_string_width(text) <= width:
+        # One line, as nearly every value is: drawn where it goes, no line breaking to run.
+        pdf.text(pdf.l_margin + LABEL_WIDTH, baseline, text)
+        pdf.set_y(top + ROW)
+        return
+    pdf.set_x(pdf.l_margin + LABEL_WIDTH)
+    pdf.multi_cell(width, ROW, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _wrapped(pdf, text, height):
-    pdf.multi_cell(0, height, drawable(pdf, text), align="L", new_x="LMARGIN", new_y="NEXT")
+    """A line of text across the page; wrapped when it is longer."""
+    text, width = _one_line(pdf, text), pdf.w - pdf.l_margin - pdf.r_margin
+    if pdf.get_string_width(text) <= width:
+        pdf.text(pdf.l_margin, pdf.get_y() + height - 3, text)
+        pdf.set_y(pdf.get_y() + height)
+        return
+    pdf.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
 
 def _address(address):
