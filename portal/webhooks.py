@@ -70,6 +70,15 @@ def emit(port_request, event, data):
     return event_id
 
 
+def status_changed(port_request, previous, **data):
+    """Queue "port_request.status_changed" for the request as it is now, from `previous`."""
+    return emit(
+        port_request,
+        "port_request.status_changed",
+        {"status": port_request.status, "previous_status": previous, **data},
+    )
+
+
 def signature(secret, timestamp, body):
     """Return the X-PortDesk-Signature value: t=<unix time>,v1=<hex HMAC-SHA256 of "t.body">."""
     if isinstance(body, str):

@@ -147,14 +147,20 @@ def dns(monkeypatch):
     return fake
 
 
-def submitted(app, owner):
-    """Return a request of the owner's account, submitted (numbers claimed, status set)."""
+def submitted(app, owner, *, told=False):
+    """Return a request of the owner's account, submitted (numbers claimed, status set).
+
+    The submit's own event is left out unless `told`: the tests here count the events they emit
+    (`test_the_owners_submit_and_cancel_are_told_to_the_webhooks` counts the submit's).
+    """
     request_id = make_submittable(app, owner.account_id, created_by=owner)
     with app.app_context():
         account = Account.get_by_id(owner.account_id)
         operations.submit(
             account, request_id, user=owner, ip="", today=today(), lead_business_days=7
         )
+        if not told:
+            WebhookDelivery.delete().execute()
         return PortRequest.get_by_id(request_id)
 
 
@@ -289,14 +295,36 @@ def test_owners_registering_at_once_never_pass_the_limit(app, accounts, dns):
 # Delivering ---------------------------------------------------------------------------------
 
 
+def test_the_owners_submit_and_cancel_are_told_to_the_webhooks(app, owner, receivers):
+    receiver = receivers()
+    register(app, 4242, receiver.url("/hook"))
+    port_request = submitted(app, owner, told=True)
+    with app.app_context():
+        operations.cancel(
+            Account.get_by_id(owner.account_id), port_request.id, user=owner, reason="Moved"
+        )
+
+    assert deliver(app) == (2, 0)
+    bodies = [json.loads(hit["body"]) for hit in receiver.received]
+    assert [body["data"] for body in bodies] == [
+        {"port_request_id": port_request.id, "status": "submitted", "previous_status": "draft"},
+        {
+            "port_request_id": port_request.id,
+            "status": "cancelled",
+            "previous_status": "submitted",
+            "note": "Moved",
+        },
+    ]
+
+
 def test_each_event_reaches_the_accounts_webhooks_once_with_a_valid_signature(
     app, owner, other_owner, receivers
 ):
     first, second, theirs = receivers(), receivers(), receivers()
+    port_request = submitted(app, owner)
     one_id, one_secret = register(app, 4242, first.url("/one"))
     _, two_secret = register(app, 4242, second.url("/two?via=portdesk"))
     register(app, 5151, theirs.url())
-    port_request = submitted(app, owner)
     events = [
         emit(app, port_request, status="in_review", previous_status="submitted"),
         emit(app, port_request, "port_request.foc_scheduled", foc_date="2027-01-12"),

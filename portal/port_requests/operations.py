@@ -128,6 +128,7 @@ def submit(account, request_id, *, user, ip, today, lead_business_days):
             )
             port_request.status, port_request.updated_at = "submitted", now
             port_request.status_changed_at = port_request.submitted_at = now
+            webhooks.status_changed(port_request, "draft")
             count = len(found.rows)
             record_event(
                 port_request,
@@ -230,11 +231,7 @@ def resubmit(account, request_id, *, user, ip, today, lead_business_days):
             codes=[code.label for _, code in corrections.explained(port_request)],
             changes=_changes_since(port_request, sent_back),
         )
-        webhooks.emit(
-            port_request,
-            "port_request.status_changed",
-            {"status": "in_review", "previous_status": previous},
-        )
+        webhooks.status_changed(port_request, previous)
         return port_request
 
 
@@ -304,7 +301,7 @@ def cancel(account, request_id, *, user, reason=""):
             return None
         if port_request.status not in CANCELLABLE:
             raise CancelRefused(port_request.status, cancel_refusal(port_request.status))
-        now = utcnow()
+        previous, now = port_request.status, utcnow()
         moved = (
             PortRequest.update(status="cancelled", updated_at=now, status_changed_at=now)
             .where((PortRequest.id == port_request.id) & PortRequest.status.in_(CANCELLABLE))
@@ -321,6 +318,7 @@ def cancel(account, request_id, *, user, reason=""):
         )
         port_request.status, port_request.updated_at = "cancelled", now
         port_request.status_changed_at = now
+        webhooks.status_changed(port_request, previous, note=reason or None)
         said = f": {reason}" if reason else ""
         record_event(port_request, "cancelled", f"Cancelled the request{said}.", user=user)
         _tell_owner(

@@ -45,7 +45,7 @@ def start_review(request_id, *, user, shown):
         move(port_request, "start_review", shown)
         record_event(port_request, "start_review", "Started the review.", user=user)
         _tell(port_request, "request_in_review", "Port request in review")
-        _status_changed(port_request, shown)
+        webhooks.status_changed(port_request, shown)
         return port_request
 
 
@@ -84,7 +84,7 @@ def require_action(request_id, *, user, shown, codes, note):
             codes=[(code, carrier_codes.CODES[code]) for code in codes],
             note=note,
         )
-        _status_changed(port_request, shown, codes=codes, note=note)
+        webhooks.status_changed(port_request, shown, codes=codes, note=note)
         return port_request
 
 
@@ -129,7 +129,7 @@ def schedule_foc(request_id, *, user, shown, foc_date, window, today):
             moved_from=day(moved) if moved else None,
         )
         if shown != "foc_scheduled":
-            _status_changed(port_request, shown, foc_date=foc_date.isoformat())
+            webhooks.status_changed(port_request, shown, foc_date=foc_date.isoformat())
         webhooks.emit(
             port_request,
             "port_request.foc_scheduled",
@@ -166,7 +166,7 @@ def complete(request_id, *, user, shown):
                 rejected=done.rejected,
                 rerouted=done.rerouted,
             )
-            _status_changed(port_request, shown)
+            webhooks.status_changed(port_request, shown)
             return port_request
     except IntegrityError:
         # A number became a tracking number (an inventory import) after the check read: the
@@ -188,7 +188,7 @@ def reject(request_id, *, user, shown, reason):
         NumberClaim.delete().where(NumberClaim.port_request == port_request).execute()
         record_event(port_request, "reject", f"Rejected the request: {reason}", user=user)
         _tell(port_request, "request_rejected", "Port request rejected", reason=reason)
-        _status_changed(port_request, shown, note=reason)
+        webhooks.status_changed(port_request, shown, note=reason)
         return port_request
 
 
@@ -231,14 +231,6 @@ def reject_number(request_id, number_id, *, user, shown, reason):
             port_request, "port_number.rejected", {"phone_number": number.e164, "reason": reason}
         )
         return number
-
-
-def _status_changed(port_request, previous, **data):
-    webhooks.emit(
-        port_request,
-        "port_request.status_changed",
-        {"status": port_request.status, "previous_status": previous, **data},
-    )
 
 
 def _tell(port_request, template, headline, **context):
