@@ -55,8 +55,8 @@ class QueueFilters(FlaskForm):
     dir = SelectField(
         "Order",
         choices=[
-            SelectChoice("asc", "Ascending (A to Z, 1 to 9)"),
-            SelectChoice("desc", "Descending (Z to A, 9 to 1)"),
+            SelectChoice("asc", "Ascending"),
+            SelectChoice("desc", "Descending"),
         ],
         validate_choice=False,
     )
