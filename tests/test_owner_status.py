@@ -139,3 +139,11 @@ def test_resume_leads_to_where_the_owner_acts(app, owner_client, mine, status, g
 
     assert answer.status_code == 302
     assert answer.headers["Location"] == f"/port-requests/{mine}{goes_to}"
+
+
+def test_only_a_draft_lists_the_wizards_steps(app, owner, owner_client, mine):
+    draft = make_submittable(app, owner.account_id, numbers=["(614) 322-1090"], created_by=owner)
+
+    assert 'id="steps-title"' in page_of(owner_client, draft).get_data(as_text=True)
+    # Sent, the steps no longer open (each would bounce back here): the page says where it stands.
+    assert 'id="steps-title"' not in page_of(owner_client, mine).get_data(as_text=True)
