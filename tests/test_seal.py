@@ -1,6 +1,7 @@
 """The seal without an app: the identity generated once (workers at once included) or configured,
 a sealed PDF verified, and every way it is not: a byte changed anywhere, another key, no seal."""
 
+import datetime
 import io
 import os
 import re
@@ -9,6 +10,10 @@ import sys
 import threading
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
 from fpdf import FPDF
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
@@ -174,16 +179,44 @@ def test_a_damaged_generated_seal_says_to_delete_it(tmp_path):
         seal.in_folder(tmp_path)
 
 
-def write_pair(folder, key_pem=None, cert_pem=None):
+def pem_pair(kind):
+    """Return (key PEM, certificate PEM) of a self-signed pair with a key of this kind."""
+    if kind == "generated":
+        return seal.generate()
+    key = {
+        "RSA 2048": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+        "EC P-384": lambda: ec.generate_private_key(ec.SECP384R1()),
+        "Ed25519": ed25519.Ed25519PrivateKey.generate,
+    }[kind]()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Carrier Relations")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, None if kind == "Ed25519" else hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return key_pem, certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def write_pair(folder, key_pem=None, cert_pem=None, kind="generated"):
     folder.mkdir(parents=True, exist_ok=True)
-    made_key, made_cert = seal.generate()
+    made_key, made_cert = pem_pair(kind)
     (folder / "seal.key").write_bytes(key_pem or made_key)
     (folder / "seal.crt").write_bytes(cert_pem or made_cert)
     return {"SEAL_KEY_PATH": str(folder / "seal.key"), "SEAL_CERT_PATH": str(folder / "seal.crt")}
 
 
-def test_a_configured_key_and_certificate_are_the_seal(tmp_path):
-    settings = write_pair(tmp_path / "keys")
+@pytest.mark.parametrize("kind", ["generated", "RSA 2048", "EC P-384"])
+def test_a_configured_key_and_certificate_are_the_seal(tmp_path, kind):
+    settings = write_pair(tmp_path / "keys", kind=kind)
     instance = tmp_path / "instance"
     instance.mkdir()
 
@@ -195,6 +228,7 @@ def test_a_configured_key_and_certificate_are_the_seal(tmp_path):
     )
     assert identity.fingerprint == configured.fingerprint
     assert seal.verify(data, configured).sealed
+    assert not seal.verify(changed(data, len(data) // 2), configured).sealed
     assert list(instance.iterdir()) == []  # nothing generated beside a configured seal
 
 
@@ -206,6 +240,8 @@ def unusable_settings(tmp_path, case):
     if case == "another key's certificate":
         _, other_cert = seal.generate()
         return write_pair(tmp_path / "keys", cert_pem=other_cert)
+    if case == "an Ed25519 key":
+        return write_pair(tmp_path / "keys", kind="Ed25519")
     return write_pair(tmp_path / "keys", key_pem=b"-----BEGIN PRIVATE KEY-----\nxx\n")
 
 
@@ -216,6 +252,7 @@ def unusable_settings(tmp_path, case):
         ("missing file", "nowhere.crt cannot be read (No such file or directory)"),
         ("another key's certificate", "the seal's certificate is not the certificate of its key"),
         ("not a key", "the seal's key is not an unencrypted PEM private key"),
+        ("an Ed25519 key", "the seal's key must be an RSA or an EC (ECDSA) key"),
     ],
 )
 def test_a_configured_seal_that_cannot_be_used_stops_the_app(database_url, tmp_path, case, words):
