@@ -1,9 +1,8 @@
 """Sending the outbox over SMTP: take the due emails, send them, record how each went (no Flask).
 
-A sender first takes its emails with one conditional UPDATE (queued and due, or `sending` with a
-lease that has passed -> `sending` with a lease of its own; on PostgreSQL the batch is picked
-with FOR UPDATE SKIP LOCKED), so two senders never hold the same email, and it records an
-outcome only while its lease is still the one on the row. One SMTP connection carries a batch.
+A sender first takes its emails with `portal.leases` (a lease of its own on each; two senders
+never hold the same email), and records an outcome only while its lease is still the one on
+the row. One SMTP connection carries a batch.
 A failure waits a minute, doubling up to an hour, for about two days; a recipient or message the
 server refuses for good (5xx) fails at once.
 """
@@ -16,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from portal.db import db, is_postgresql
+from portal import leases
 from portal.models import OutboxEmail, utcnow
 
 # Emails taken and sent over one SMTP connection.
@@ -132,44 +131,10 @@ def deliver(relay, limit, ids=None):
     return sent, failed
 
 
-def _due(now):
-    waiting = (OutboxEmail.status == "queued") & (OutboxEmail.next_attempt_at <= now)
-    abandoned = (OutboxEmail.status == "sending") & (OutboxEmail.lease_until < now)
-    return waiting | abandoned
-
-
 def _take(relay, count, ids=None):
     """Take up to `count` due emails for this sender alone; return them and the lease."""
-    now = utcnow()
-    due = _due(now)
-    if ids is not None:
-        due &= OutboxEmail.id.in_(ids)
-    pick = (
-        OutboxEmail.select(OutboxEmail.id)
-        .where(due)
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
-        .limit(count)
-    )
-    lease = now + relay.lease(count)
-    postgresql = is_postgresql(db)
-    with db.atomic() if postgresql else contextlib.nullcontext():
-        if postgresql:
-            # Rows another sender is taking right now are left to it, not waited for.
-            pick = pick.for_update(skip_locked=True)
-        # The ids, not the subquery, go into the UPDATE: PostgreSQL may run an IN (subquery)
-        # again for each row it updates, and its LIMIT then bounds each run, not the whole (a
-        # sender asked for one email took three, under a lease sized for one).
-        chosen = [row.id for row in pick]
-        if not chosen:
-            return [], lease
-        # `due` again: on SQLite another sender may have taken a row since it was read.
-        taken = (
-            OutboxEmail.update(status="sending", lease_until=lease)
-            .where(OutboxEmail.id.in_(chosen) & due)
-            .returning(OutboxEmail)
-            .execute()
-        )
-    return sorted(taken, key=lambda email: email.id), lease
+    lease = utcnow() + relay.lease(count)
+    return leases.take(OutboxEmail, count, lease, ids), lease
 
 
 @dataclass
@@ -254,11 +219,7 @@ def _text(reply):
 
 
 def _held(email, lease):
-    return (
-        (OutboxEmail.id == email.id)
-        & (OutboxEmail.status == "sending")
-        & (OutboxEmail.lease_until == lease)
-    )
+    return leases.held(OutboxEmail, email.id, lease)
 
 
 def _record_sent(email, lease):

@@ -8,27 +8,21 @@ How a sender takes, sends and records emails so that none goes out twice is port
 """
 
 import ipaddress
-import logging
 import re
-import threading
-import time
 from urllib.parse import urlsplit
 
 from flask import current_app, g, has_request_context, render_template, request, url_for
 
+from portal import leases
 from portal.config import ConfigError
-from portal.db import db
 from portal.delivery import Relay, deliver
 from portal.models import OutboxEmail, looks_like_email
-
-log = logging.getLogger(__name__)
 
 # Addresses here come from the portal's own checked fields; these would make a header of
 # several addresses or a display name out of one.
 ADDRESS_SPECIALS = re.compile(r"[,;<>()\"\\\r\n\x00]")
 
-_senders = set()
-_senders_lock = threading.Lock()
+_senders = leases.Senders("outbox-sender")
 
 
 def enqueue(*, to, subject, template, purpose, reference=None, **context):
@@ -120,17 +114,7 @@ def send_after_request(email_id):
 
 def wait_for_senders(timeout=10):
     """Wait for the background senders to finish; say whether they all did."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with _senders_lock:
-            running = list(_senders)
-        if not running:
-            return True
-        for thread in running:
-            thread.join(max(0, deadline - time.monotonic()))
-        if time.monotonic() >= deadline:
-            with _senders_lock:
-                return not _senders
+    return _senders.wait(timeout)
 
 
 def init_app(app):
@@ -141,25 +125,4 @@ def init_app(app):
     def _send_queued(exc):
         ids = g.pop("outbox_ids", None)
         if ids and app.config["OUTBOX_SEND_AFTER_COMMIT"]:
-            _start_sender(Relay.from_config(app.config), ids)
-
-
-def _start_sender(relay, ids):
-    thread = threading.Thread(
-        target=_run_sender, args=(relay, ids), name="outbox-sender", daemon=True
-    )
-    with _senders_lock:
-        _senders.add(thread)
-    thread.start()
-
-
-def _run_sender(relay, ids):
-    try:
-        with db.connection_context():
-            deliver(relay, len(ids), ids)
-    except Exception:
-        # Still queued (or leased until the lease passes): `flask outbox send` delivers it.
-        log.exception("Sending emails %s after their request failed; cron will retry", ids)
-    finally:
-        with _senders_lock:
-            _senders.discard(threading.current_thread())
+            _senders.start(deliver, Relay.from_config(app.config), len(ids), ids)

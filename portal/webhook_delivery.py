@@ -1,34 +1,26 @@
 """POSTing webhook deliveries: take the due ones, POST each signed, log every attempt (no Flask).
 
-A sender takes its deliveries as the email outbox does (portal/delivery.py): it picks due ones
-(queued and due, or `sending` with a lease that has passed; FOR UPDATE SKIP LOCKED on
-PostgreSQL), marks them `sending` with a lease of its own in a conditional UPDATE, and records
-an outcome only while its lease is still the one on the row, so two senders never POST one
-delivery twice. A failure waits
-delivery.retry_delay (a minute, doubling to an hour) for about 48 hours, then the delivery fails
-and waits for "send again".
+A sender takes its deliveries as the email outbox does, with `portal.leases` (a lease of its own
+on each row, an outcome recorded only while the lease is still its), so two senders never POST
+one delivery twice. A failure waits delivery.retry_delay (a minute, doubling to an hour) for
+about 48 hours, then the delivery fails and waits for "send again".
 
 Each POST checks the URL's addresses again (portal/webhook_urls.py) and goes to one it checked,
 ending after WEBHOOK_TIMEOUT seconds whatever the receiver does (portal/webhook_http.py): the
 lease counts on it.
 """
 
-import contextlib
 import http.client
-import logging
 import ssl
-import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from portal import webhook_http, webhook_urls
-from portal.db import db, is_postgresql
+from portal import leases, webhook_http, webhook_urls
+from portal.db import db
 from portal.delivery import MAX_ATTEMPTS, retry_delay
 from portal.models import Webhook, WebhookAttempt, WebhookDelivery, utcnow
 from portal.webhooks import SIGNATURE_HEADER, signature
-
-log = logging.getLogger(__name__)
 
 BATCH_SIZE = 10
 # What a sender may spend on one delivery beyond its POST's timeout: the DNS lookup, which no
@@ -38,9 +30,6 @@ LEASE_MARGIN = timedelta(seconds=30)
 EXCERPT_LENGTH = 200
 LAST_ERROR_LENGTH = 500
 USER_AGENT = "PortDesk-Webhooks/1.0"
-
-_senders = set()
-_senders_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -103,43 +92,10 @@ def deliver(sending, limit, ids=None):
     return sent, failed
 
 
-def _due(now):
-    waiting = (WebhookDelivery.status == "queued") & (WebhookDelivery.next_attempt_at <= now)
-    abandoned = (WebhookDelivery.status == "sending") & (WebhookDelivery.lease_until < now)
-    return waiting | abandoned
-
-
 def _take(sending, count, ids=None):
     """Take up to `count` due deliveries for this sender alone; return them and the lease."""
-    now = utcnow()
-    due = _due(now)
-    if ids is not None:
-        due &= WebhookDelivery.id.in_(ids)
-    pick = (
-        WebhookDelivery.select(WebhookDelivery.id)
-        .where(due)
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(count)
-    )
-    lease = now + sending.per_delivery() * count + LEASE_MARGIN * 2
-    postgresql = is_postgresql(db)
-    with db.atomic() if postgresql else contextlib.nullcontext():
-        if postgresql:
-            # Rows another sender is taking right now are left to it, not waited for.
-            pick = pick.for_update(skip_locked=True)
-        # The ids, not the subquery, go into the UPDATE: PostgreSQL may run an IN (subquery)
-        # again for each row it updates, and its LIMIT then bounds each run, not the whole.
-        chosen = [row.id for row in pick]
-        if not chosen:
-            return [], lease
-        # `due` again: on SQLite another sender may have taken a row since it was read.
-        taken = (
-            WebhookDelivery.update(status="sending", lease_until=lease)
-            .where(WebhookDelivery.id.in_(chosen) & due)
-            .returning(WebhookDelivery)
-            .execute()
-        )
-    return sorted(taken, key=lambda row: row.id), lease
+    lease = utcnow() + sending.per_delivery() * count + LEASE_MARGIN * 2
+    return leases.take(WebhookDelivery, count, lease, ids), lease
 
 
 def attempt(sending, hook, row):
@@ -187,11 +143,7 @@ def _describe(error):
 
 
 def _held(row, lease):
-    return (
-        (WebhookDelivery.id == row.id)
-        & (WebhookDelivery.status == "sending")
-        & (WebhookDelivery.lease_until == lease)
-    )
+    return leases.held(WebhookDelivery, row.id, lease)
 
 
 def _record(row, lease, outcome):
@@ -228,38 +180,14 @@ def _release(rows, lease):
         WebhookDelivery.update(status="queued", lease_until=None).where(_held(row, lease)).execute()
 
 
+_senders = leases.Senders("webhook-sender")
+
+
 def send_in_background(sending, ids):
     """POST these deliveries from a thread (a web request's, once it is over)."""
-    thread = threading.Thread(
-        target=_run_sender, args=(sending, ids), name="webhook-sender", daemon=True
-    )
-    with _senders_lock:
-        _senders.add(thread)
-    thread.start()
+    _senders.start(deliver, sending, len(ids), ids)
 
 
 def wait_for_senders(timeout=10):
     """Wait for the background senders to finish; say whether they all did."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with _senders_lock:
-            running = list(_senders)
-        if not running:
-            return True
-        for thread in running:
-            thread.join(max(0, deadline - time.monotonic()))
-        if time.monotonic() >= deadline:
-            with _senders_lock:
-                return not _senders
-
-
-def _run_sender(sending, ids):
-    try:
-        with db.connection_context():
-            deliver(sending, len(ids), ids)
-    except Exception:
-        # Still queued (or leased until the lease passes): `flask outbox send` delivers them.
-        log.exception("Sending webhook deliveries %s after their request failed", ids)
-    finally:
-        with _senders_lock:
-            _senders.discard(threading.current_thread())
+    return _senders.wait(timeout)
