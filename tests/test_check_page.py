@@ -67,9 +67,11 @@ def test_the_page_has_a_labelled_form_a_live_region_and_the_downloads(owner_clie
     assert 'hx-sync="closest form:replace"' in html
 
 
-def test_only_owners_check_portability(client, staff_client):
+def test_staff_pick_an_account_to_check_for(client, staff_client):
     assert client.get("/check/").status_code == 302
-    assert staff_client.get("/check/").status_code == 403
+    picker = staff_client.get("/check/")
+    assert picker.status_code == 200
+    assert "<h1>Check portability for an account</h1>" in text_of(picker)
 
 
 def test_posting_without_javascript_shows_the_results_in_the_page(owner_client, inventory):

@@ -193,10 +193,13 @@ def test_a_fax_ticket_end_to_end(app, owner, owner_client, staff_client):
     rows = re.findall(r"<tr>(.*?)</tr>", html_of(queue).split("<tbody>")[1], re.S)
     cells = [" ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in rows]
     assert cells == [
-        f"Fax Porting Documentation - 4242 ticket {ticket.id} Acme Dental (4242) "
-        f"(614) 322-1001, (614) 322-1002, (614) 322-1003 {day}"
+        f"Fax Porting Documentation - 4242 fax ticket {ticket.id} Acme Dental 4242 Submitted 3 "
+        f"{day} by ticket not set under a minute"
     ]
     assert f'<a href="/fax-ports/{ticket.id}">' in html_of(queue)
+    # Staff find it by any of its numbers, in any format.
+    found = html_of(staff_client.get("/queue/?q=614.322.1002"))
+    assert re.findall(r'href="/fax-ports/(\d+)"', found) == [str(ticket.id)]
 
 
 @pytest.mark.parametrize(
@@ -544,21 +547,21 @@ def test_the_owners_list_shows_only_their_accounts_tickets_newest_first(
     assert "5151" not in section
 
 
-def test_the_queue_pages_fax_tickets_by_25_newest_first(app, staff_client, accounts):
+def test_the_queue_pages_fax_tickets_by_50_longest_waiting_first(app, staff_client, accounts):
     with app.app_context():
         ids = [
             FaxTicket.create(
                 account=4242, title="Fax Porting Documentation - 4242", numbers=json.dumps(E164)
             ).id
-            for _ in range(27)
+            for _ in range(52)
         ]
 
     first = html_of(staff_client.get("/queue/"))
     second = html_of(staff_client.get("/queue/?page=2"))
 
-    assert re.findall(r'href="/fax-ports/(\d+)"', first) == [str(n) for n in ids[::-1][:25]]
-    assert re.findall(r'href="/fax-ports/(\d+)"', second) == [str(ids[1]), str(ids[0])]
-    assert "(614) 322-1001, (614) 322-1002, (614) 322-1003" in first
+    assert re.findall(r'href="/fax-ports/(\d+)"', first) == [str(n) for n in ids[:50]]
+    assert re.findall(r'href="/fax-ports/(\d+)"', second) == [str(ids[50]), str(ids[51])]
+    assert '<td data-label="Numbers" class="num">3</td>' in first
     assert "<span>Page 1 of 2</span>" in first
     assert 'href="/queue/?page=2" rel="next"' in first
 
@@ -566,7 +569,8 @@ def test_the_queue_pages_fax_tickets_by_25_newest_first(app, staff_client, accou
 def test_the_queue_says_when_no_ticket_is_filed(staff_client):
     text = text_of(staff_client.get("/queue/"))
 
-    assert "Fax port tickets No fax port ticket has been filed." in text
+    assert "Nothing waiting for Carrier Relations." in text
+    assert "a fax ticket as soon as it is filed" in text
 
 
 def test_a_ticket_of_a_deleted_user_still_shows(app, owner, owner_client, staff_client):
