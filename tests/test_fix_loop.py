@@ -374,6 +374,24 @@ def test_a_requested_date_gone_stale_is_opened_whatever_the_codes(app, owner, ow
 # The LOA -----------------------------------------------------------------------------------------
 
 
+def test_an_error_outside_the_codes_does_not_keep_the_new_loa_from_being_signed(
+    app, owner, owner_client
+):
+    request_id = sent_back(app, owner, ["PASSCODE_PIN_INVALID"])
+    rewrite(app, request_id, contact={**STORED["contact"], "email": "dana at harbor"})
+    page = owner_client.get(fix_url(request_id))
+    owner_client.post(fix_url(request_id), data=fix_form(page, **{"billing.pin": "4417"}))
+
+    # The PIN is on the LOA: it is signed again, though the contact's email (which the code does
+    # not open, and Carrier Relations saw) is still wrong.
+    assert "Fix the request first" not in text_of(
+        owner_client.get(f"/port-requests/{request_id}/loa")
+    )
+    assert sign_here(owner_client, request_id).status_code == 302
+    assert owner_client.post(f"/port-requests/{request_id}/resubmit").status_code == 302
+    assert status_of(app, request_id) == "in_review"
+
+
 def test_a_change_on_the_loa_wants_a_new_signature_before_resubmit(app, owner, owner_client):
     request_id = sent_back(app, owner, ["LOCATION_MISMATCH"])
     page = owner_client.get(fix_url(request_id))

@@ -16,11 +16,12 @@ from flask import abort, current_app
 
 from portal import documents, mail
 from portal.models import PortRequest, RequestEvent, User, looks_like_email, utcnow
-from portal.port_requests import loa, proof
+from portal.port_requests import corrections, loa, proof
 from portal.port_requests.drafts import EDITABLE, changing, locked_draft
 from portal.port_requests.events import record_event
 from portal.port_requests.fields import fold
 from portal.port_requests.review import COMPLETE, review
+from portal.port_requests.rules import step_of
 from portal.port_requests.views import title_of
 from signing import SigningEnvelope, envelopes, tokens
 from signing import seal as sealing
@@ -64,7 +65,16 @@ def render(data):
 
 
 def missing_steps(found):
-    """Return the steps (of LOA_STEPS) a Review still has to complete before its LOA exists."""
+    """Return the steps (of LOA_STEPS) a Review still has to complete before its LOA exists.
+
+    For a request sent back for a correction, only an error on what its codes let the owner fix
+    counts: an error elsewhere cannot be fixed there, and must not keep the new LOA from being
+    signed (Carrier Relations saw the request as it was when they sent it back).
+    """
+    if found.port_request.status in corrections.FIXABLE:
+        left = corrections.blocking(found)
+        steps = {step_of(p.field) for p in left if p.severity == "error" and p.field != "loa"}
+        return [step for step in LOA_STEPS if step in steps]
     return [step for step in LOA_STEPS if found.steps[step] != COMPLETE]
 
 
