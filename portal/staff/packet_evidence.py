@@ -18,7 +18,10 @@ FORMAT = "portdesk-packet/1"
 def summary(port_request, numbers, parts, *, new_carrier, built_at):
     """Return what the cover prints (a `packet_cover.Summary`)."""
     status = statuses.describe(port_request.status)
-    data, _ = loa.of_request(port_request, numbers)
+    # The LOA's cleaned details, without its list of numbers (the cover names their routing).
+    data = loa.loa_data(
+        port_request.fields, (), request_id=port_request.id, account_name=port_request.account.name
+    )
     requested = packet_cover.day(data["requested_date"])
     facts = [
         ("Submitted", packet_cover.day(port_request.submitted_at)),
