@@ -1,9 +1,7 @@
 """Attacks on the staff console (issue #11) as a hostile user and as two people at once: other
 accounts' and other requests' ids in every new URL and form, owners and visitors on console URLs,
 crafted hidden fields, NULs and huge bodies, CSV formulas, forged packets, webhook URLs that hide
-a private address, and races between staff, owners and both.
-
-A test marked xfail(strict) asserts the right behaviour and records a defect still present."""
+a private address, and races between staff, owners and both."""
 
 import io
 
@@ -24,7 +22,7 @@ from portal.models import (
     WebhookDelivery,
 )
 from portal.staff import actions
-from tests.conftest import ON_POSTGRES, OTHER_OWNER_EMAIL, STAFF_EMAIL, login
+from tests.conftest import OTHER_OWNER_EMAIL, STAFF_EMAIL, login
 from tests.test_staff_actions import NUMBERS, foc_day, make
 from tests.test_submit import make_submittable, today
 from tests.test_wizard_attacks import at_once
@@ -364,11 +362,6 @@ def test_nul_and_control_characters_never_reach_the_database(
 BIDI = "\u202e\u2066\u202a\u200f"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="comments.clean and staff.moving.clean_text keep bidi overrides (U+202E, U+2066) that "
-    "the request fields refuse and signatures strip",
-)
 @pytest.mark.parametrize(("status", "template", "field", "extra"), TEXT_POSTS)
 def test_bidi_overrides_never_reach_the_database(
     app, owner, staff, staff_client, status, template, field, extra
@@ -431,12 +424,6 @@ def test_the_queue_answers_any_query_without_a_500(
     assert export.status_code in (200, 400, 414)
 
 
-@pytest.mark.xfail(
-    ON_POSTGRES,
-    strict=True,
-    reason="queue_filters.validate_q lets a NUL through to the name search: PostgreSQL refuses "
-    "the literal and the queue page, its fragment and the CSV export answer 500",
-)
 @pytest.mark.parametrize("url", ["/queue/", "/queue/queue.csv"])
 @pytest.mark.parametrize("q", ["\x00", "Harbor\x00Clinic"])
 def test_a_nul_in_the_queue_search_is_refused_in_words(app, owner, staff, staff_client, url, q):
@@ -959,11 +946,6 @@ def test_markup_in_a_staff_note_is_escaped_in_the_owners_page_and_email(
     assert not any("<script>alert(1)</script>" in body for body in html)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="staff.views.comment takes a comment on a draft (emailing its owner), which the "
-    "owner's own comment route and the packet refuse: drafts are not in the console",
-)
 def test_staff_cannot_comment_on_a_draft(app, owner, staff, staff_client):
     request_id = make_submittable(app, owner.account_id, created_by=owner)
     with app.app_context():

@@ -156,3 +156,9 @@ def test_a_signed_in_owner_may_verify_too(owner_client, packet):
     _, data = packet
 
     assert verdict_of(post(owner_client, data)).startswith("Verified")
+
+
+def test_every_page_links_the_verify_page_for_whoever_is_handed_a_packet(client, staff_client):
+    for page in (client.get("/login"), staff_client.get("/queue/")):
+        assert 'href="/packets/verify">Verify a packet</a>' in page.get_data(as_text=True)
+    assert client.get("/packets/verify").status_code == 200  # no sign-in needed

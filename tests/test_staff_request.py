@@ -170,7 +170,7 @@ def test_comments_show_internal_ones_marked(app, owner, staff, staff_client):
     assert "Sam Staff (Carrier Relations) Internal: the owner does not see it" in text
 
 
-@pytest.mark.parametrize("status", STATUSES)
+@pytest.mark.parametrize("status", [status for status in STATUSES if status != "draft"])
 def test_the_page_offers_the_moves_its_status_allows_and_no_other(app, owner, staff_client, status):
     request_id = make(app, owner, status)
     html = staff_client.get(page(request_id)).get_data(as_text=True)
@@ -182,6 +182,13 @@ def test_the_page_offers_the_moves_its_status_allows_and_no_other(app, owner, st
     assert html.count(f'name="shown" value="{status}"') == len(offered) + rejectable
     if not offered:
         assert "has no moves for Carrier Relations" in text_of_html(html)
+
+
+def test_a_draft_is_not_in_the_console(app, owner, staff_client):
+    request_id = make(app, owner, "draft")
+    # The owner's until submitted: no page, no comment, no packet, no move.
+    assert staff_client.get(page(request_id)).status_code == 404
+    assert staff_client.post(f"/staff/requests/{request_id}/moves/start_review").status_code == 404
 
 
 def number_id_of(app, request_id):

@@ -6,6 +6,7 @@ other side can read emails them, through the outbox, in the same transaction.
 
 from portal import notify
 from portal.models import RequestComment, utcnow
+from portal.port_requests.fields import written
 
 # Long enough for a careful explanation; a comment is not a document.
 MAX_COMMENT = 5_000
@@ -16,13 +17,12 @@ class CommentRefused(ValueError):
 
 
 def clean(body):
-    """Return the comment as stored: NULs and control characters out, outer space trimmed.
+    """Return the comment as stored (`fields.written`: invisible characters out, outer space
+    trimmed).
 
     Raise CommentRefused when nothing is left or it is longer than MAX_COMMENT.
     """
-    text = "".join(
-        char for char in (body or "") if char in "\n\t" or (char >= " " and char != "\x7f")
-    ).strip()
+    text = written(body)
     if not text:
         raise CommentRefused("Write a comment first: it was empty.")
     if len(text) > MAX_COMMENT:

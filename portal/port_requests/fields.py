@@ -168,6 +168,22 @@ class Form:
         return value.lower()
 
 
+# What a note written by a person loses: controls (but line breaks and tabs), format characters
+# (bidi overrides, zero-width ones) and code points no script has. In a page or an email they
+# would make the words read otherwise than they were written, or hide some.
+_UNWRITTEN = ("Cc", "Cf", "Cs", "Co", "Cn")
+
+
+def written(text):
+    """Return the text a person wrote, without invisible characters, its outer space trimmed."""
+    text = text or ""
+    if not (text.isascii() and text.isprintable()):
+        text = "".join(
+            char for char in text if char in "\n\t" or unicodedata.category(char) not in _UNWRITTEN
+        )
+    return text.strip()
+
+
 def invisible_character(text):
     """Name the first control or invisible character in the text, or return None."""
     if text.isascii() and text.isprintable():

@@ -4,6 +4,7 @@ conditional UPDATE that makes the move or says where the request stands now, and
 from portal.db import db, is_postgresql
 from portal.models import PortNumber, PortRequest, utcnow
 from portal.numbers import display
+from portal.port_requests.fields import written
 from portal.port_requests.statuses import describe
 from portal.staff.transitions import MOVES, NUMBER_REJECTABLE, TransitionRefused, allowed
 
@@ -90,11 +91,9 @@ def check_number_rejectable(port_request, shown):
 
 
 def clean_text(value, what, limit, field, *, required=True):
-    """Return the text as stored: control characters out, spaces trimmed; None when empty and
-    not required."""
-    text = "".join(
-        char for char in (value or "") if char in "\n\t" or (char >= " " and char != "\x7f")
-    ).strip()
+    """Return the text as stored (`fields.written`: invisible characters out, spaces trimmed);
+    None when empty and not required."""
+    text = written(value)
     if not text and required:
         raise ActionRefused(f"Enter {what}.", field)
     if len(text) > limit:

@@ -13,6 +13,7 @@ from wtforms.validators import ValidationError
 from wtforms.widgets import CheckboxInput, DateInput, ListWidget
 
 from portal.port_requests.blueprint import MAX_ID
+from portal.port_requests.fields import invisible_character
 from portal.staff.queue_details import status_label
 from portal.staff.queue_rows import OPEN, SHOWN, SORTS, Filters, read_search
 
@@ -65,6 +66,10 @@ class QueueFilters(FlaskForm):
         if len(field.data or "") > SEARCH_MAX_CHARS:
             raise ValidationError(
                 f"Search for at most {SEARCH_MAX_CHARS} characters: a number or part of a name."
+            )
+        if hidden := invisible_character((field.data or "").strip()):
+            raise ValidationError(
+                f"The search holds {hidden}, which no name or number has: type it again."
             )
 
     def validate_status(self, field):

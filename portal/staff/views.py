@@ -35,13 +35,14 @@ NUMBERS_PER_PAGE = 100
 
 
 def request_or_404(request_id):
-    """Return any account's request by id, or 404 (staff work every account's requests)."""
+    """Return any account's sent request by id, or 404 (staff work every account's requests; a
+    draft is its owner's until it is submitted, and not in the console)."""
     found = None
     if request_id <= MAX_ID:
         found = (
             PortRequest.select(PortRequest, Account)
             .join(Account)
-            .where(PortRequest.id == request_id)
+            .where((PortRequest.id == request_id) & (PortRequest.status != "draft"))
             .first()
         )
     if found is None:
