@@ -14,6 +14,7 @@ from wtforms import RadioField, SelectMultipleField, TextAreaField
 from portal import documents
 from portal.auth import role_required
 from portal.models import utcnow
+from portal.notify import title_of
 from portal.port_requests import corrections, operations, proof
 from portal.port_requests.blueprint import bp, draft_or_redirect, get_request_or_404, review_of
 from portal.port_requests.corrections import FIXABLE, FixRefused
@@ -22,7 +23,6 @@ from portal.port_requests.drafts import NotADraft, changing, locked_draft
 from portal.port_requests.fields import Problem
 from portal.port_requests.forms import DetailsForm, controls
 from portal.port_requests.statuses import DESCRIPTIONS
-from portal.port_requests.views import title_of
 from portal.port_requests.wizard import Feedback
 from portal.portability import REASONS
 from portal.staff.transitions import TransitionRefused

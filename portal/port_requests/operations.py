@@ -17,6 +17,7 @@ from peewee import IntegrityError, Value
 
 from portal import mail, notify, webhooks
 from portal.models import NumberClaim, PortNumber, PortRequest, RequestEvent, utcnow
+from portal.notify import title_of
 from portal.numbers import display
 from portal.port_requests import corrections, loa
 from portal.port_requests.drafts import changing
@@ -364,14 +365,6 @@ def taken_message(numbers):
         "that is submitted, in progress or completed. Remove "
         f"{'it' if one else 'them'} on the Numbers step, then submit again."
     )
-
-
-def title_of(port_request):
-    """Return the name the owner gave the request, or "Port request 12"."""
-    name = port_request.fields.get("friendly_name")
-    if isinstance(name, str) and name.strip():
-        return name.strip()
-    return f"Port request {port_request.id}"
 
 
 def _blocked_message(problems):

@@ -16,13 +16,13 @@ from flask import abort, current_app
 
 from portal import documents, mail
 from portal.models import PortRequest, RequestEvent, User, looks_like_email, utcnow
+from portal.notify import title_of
 from portal.port_requests import corrections, loa, proof
 from portal.port_requests.drafts import EDITABLE, changing, locked_draft
 from portal.port_requests.events import record_event
 from portal.port_requests.fields import fold
 from portal.port_requests.review import COMPLETE, review
 from portal.port_requests.rules import step_of
-from portal.port_requests.views import title_of
 from signing import SigningEnvelope, envelopes, tokens
 from signing import seal as sealing
 from signing.envelopes import NotSignable, Party, SignatureRefused

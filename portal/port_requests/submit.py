@@ -14,6 +14,7 @@ from wtforms.validators import ValidationError
 
 from portal.auth import role_required
 from portal.models import PortNumber, utcnow
+from portal.notify import title_of
 from portal.port_requests import operations
 from portal.port_requests.blueprint import (
     bp,
@@ -152,7 +153,7 @@ def cancel(request_id):
             "port_requests/cancel.html",
             form=form,
             port_request=port_request,
-            title=operations.title_of(port_request),
+            title=title_of(port_request),
             number_count=PortNumber.select().where(PortNumber.port_request == port_request).count(),
         )
     try:
@@ -165,7 +166,7 @@ def cancel(request_id):
     if cancelled is None:
         abort(404)
     flash(
-        f'Cancelled "{operations.title_of(cancelled)}": nothing moves, and its numbers are free '
+        f'Cancelled "{title_of(cancelled)}": nothing moves, and its numbers are free '
         "for a new request.",
         "success",
     )

@@ -21,6 +21,7 @@ from portal.models import (
     TrackingSource,
     utcnow,
 )
+from portal.notify import title_of
 from portal.paging import Page
 from portal.port_requests import agreements as statements
 from portal.port_requests import comments, corrections, loa
@@ -78,14 +79,6 @@ class AgreementsForm(FlaskForm):
             raise ValidationError(UNKNOWN_STATEMENT)
         if not field.data and self.remaining:
             raise ValidationError(NOTHING_CHECKED)
-
-
-def title_of(port_request):
-    """Return the name the owner gave the request, or "Port request 12" until they give one."""
-    name = port_request.fields.get("friendly_name")
-    if isinstance(name, str) and name.strip():
-        return name.strip()
-    return f"Port request {port_request.id}"
 
 
 @bp.get("/")
