@@ -119,4 +119,11 @@ def create_app(config=None):
     # Key-authenticated JSON: no session, no form, so no CSRF token.
     csrf.exempt(api.bp)
     cli.init_app(app)
+    if app.config["PROXY_COUNT"]:
+        # Behind a reverse proxy: the client's address and the scheme (https) come from the
+        # proxy's X-Forwarded-* headers, believed for exactly that many hops.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops)
     return app

@@ -55,6 +55,10 @@ DEFAULTS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
+    # How many reverse proxies stand in front of the app (nginx: 1). Their X-Forwarded-For,
+    # -Proto, -Host and -Prefix are believed from that many hops, no more: with 0 (no proxy) a
+    # client's own X-Forwarded-For is ignored, so it cannot write the IP a signature records.
+    "PROXY_COUNT": 0,
     # A form stays valid as long as the session; a timed-out token only annoys.
     "WTF_CSRF_TIME_LIMIT": None,
     # Business days between today and the earliest date a port request may ask for.
@@ -132,6 +136,7 @@ ENVIRONMENT = {
     "WEBHOOK_ALLOW_PRIVATE": ("WEBHOOK_ALLOW_PRIVATE", _switch),
     "WEBHOOK_TIMEOUT": ("WEBHOOK_TIMEOUT", _at_least_one),
     "SESSION_COOKIE_SECURE": ("SESSION_COOKIE_SECURE", _switch),
+    "PROXY_COUNT": ("PROXY_COUNT", _whole_number),
     "PORT_LEAD_BUSINESS_DAYS": ("PORT_LEAD_BUSINESS_DAYS", _whole_number),
     "MAX_DOCUMENT_MB": ("MAX_DOCUMENT_BYTES", _megabytes),
 }

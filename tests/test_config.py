@@ -32,6 +32,8 @@ BAD_PORT = "PortDesk cannot start: SMTP_PORT must be a whole number, got 'abc'"
         ("DB_POOL_SIZE", "0", "DB_POOL_SIZE must be at least 1, got '0'"),
         ("DB_POOL_TIMEOUT", "ten", "DB_POOL_TIMEOUT must be a whole number, got 'ten'"),
         ("SQLITE_MMAP_MB", "-1", "SQLITE_MMAP_MB must be at least 0, got '-1'"),
+        ("PROXY_COUNT", "-1", "PROXY_COUNT must be at least 0, got '-1'"),
+        ("PROXY_COUNT", "one", "PROXY_COUNT must be a whole number, got 'one'"),
     ],
 )
 def test_a_value_out_of_range_is_named(variable, value, message):
