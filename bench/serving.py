@@ -21,6 +21,8 @@ WORKERS, THREADS = 2, 4
 START_SECONDS = 60
 STOP_SECONDS = 10
 REQUEST_TIMEOUT = 30
+# Every worker signs sessions and signing links with it: a bench or test making a link uses it.
+SECRET_KEY = "bench"
 
 
 def free_port():
@@ -38,7 +40,7 @@ def gunicorn(database_url, instance_path, log_path):
         **os.environ,
         "DATABASE_URL": database_url,
         "INSTANCE_PATH": str(instance_path),
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": SECRET_KEY,
     }
     command = [
         sys.executable, "-m", "gunicorn",
