@@ -306,19 +306,23 @@ def inventory(account_ids, owners_per_account, tracked):
 
 def typed_lists(tracked, held, count, seed=7):
     """Return `count` texts of NUMBERS_PER_CHECK numbers, one a line, in mixed formats: 10 of
-    the inventory's tracking numbers, 5 that submitted requests hold and 10 free ones."""
+    the inventory's tracking numbers, 5 that submitted requests hold and 10 free ones (lines
+    5000 and up of the inventory's prefixes, which it never reaches), none twice."""
     rng = random.Random(seed)
+    held_digits = [re.sub(r"\D", "", number)[-10:] for number in held]
     texts = []
     for _ in range(count):
-        chosen = rng.sample(tracked, 10) + rng.sample(held, 5)
-        chosen += [f"+1{rng.choice(PREFIXES)}{rng.randrange(5000, 10_000):04d}" for _ in range(10)]
+        chosen = [number.removeprefix("+1") for number in rng.sample(tracked, 10)]
+        chosen += rng.sample(held_digits, 5)
+        free = rng.sample(range(len(PREFIXES) * 5000), 10)
+        chosen += [f"{PREFIXES[n // 5000]}{5000 + n % 5000:04d}" for n in free]
         rng.shuffle(chosen)
-        lines = []
-        for e164 in chosen:
-            digits = e164.removeprefix("+1")
-            shown = rng.choice(FORMATS).format(a=digits[:3], e=digits[3:6], l=digits[6:])
-            lines.append(shown)
-        texts.append("\n".join(lines))
+        texts.append(
+            "\n".join(
+                rng.choice(FORMATS).format(a=digits[:3], e=digits[3:6], l=digits[6:])
+                for digits in chosen
+            )
+        )
     return texts
 
 
@@ -405,7 +409,9 @@ def drive(address, world, *, seconds=SECONDS, clients=CLIENTS):
         start.wait()
         deadline = time.monotonic() + seconds
         sent = 0
-        while time.monotonic() < deadline:
+        # However short the run, one of each kind this client sends.
+        kinds = len({request[0] for request in requests})
+        while time.monotonic() < deadline or sent < kinds:
             kind, method, path, body, headers, expected = requests[sent % len(requests)]
             sent += 1
             began = time.perf_counter()
