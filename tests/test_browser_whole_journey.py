@@ -30,6 +30,7 @@ from portal.db import db
 from portal.models import PortRequest, TrackingNumber, utcnow
 from portal.port_requests.dates import earliest_date
 from tests import test_browser, test_browser_submit_journey
+from tests.a11y import assert_accessible
 from tests.conftest import OWNER_EMAIL, STAFF_EMAIL
 from tests.test_browser_staff_journey import move
 from tests.test_browser_submit_journey import (
@@ -125,14 +126,17 @@ def shots(tmp_path):
     return tmp_path / "screenshots"
 
 
-def shoot(page, folder, name, at=None):
+def shoot(page, folder, name, at=None, sizes=("desktop", "phone")):
     """Save the viewport at the desktop and the phone size as `<name>-desktop.png` and
     `<name>-phone.png`, scrolled to `at` (a locator) when given, then give the page back its own
-    size. A 256-colour palette keeps each PNG small; the pictures are of text and flat colours."""
+    size. axe judges the page at each size (a layout of its own may hide or show things). A
+    256-colour palette keeps each PNG small; the pictures are of text and flat colours."""
     folder.mkdir(parents=True, exist_ok=True)
     own = page.viewport_size
-    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+    for size in sizes:
+        viewport = {"desktop": DESKTOP, "phone": PHONE}[size]
         page.set_viewport_size(viewport)
+        assert_accessible(page, f"{name} at {size} size")
         if at is not None:
             at.evaluate("element => element.scrollIntoView({block: 'start'})")
         else:
@@ -156,10 +160,13 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     # 1. The owner signs in on a desktop: no port request yet.
     test_browser._sign_in(owner, served, OWNER_EMAIL)
     expect(heading(owner)).to_have_text("Port requests")
+    assert_accessible(owner, "the owner's port requests, none yet")
     request_id = start_a_request(owner)
+    assert_accessible(owner, "the Details step")
     # The PIN the carrier will refuse, then every other detail as the wizard's test fills them.
     owner.get_by_label("Account PIN or passcode").fill(FIRST_PIN)
     fill_the_details(owner)
+    assert_accessible(owner, "the Numbers step, empty")
 
     # 2. Numbers: the typed ones are checked while typing, each with its result.
     owner.get_by_label("Phone numbers").fill(TYPED)
@@ -184,16 +191,22 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     expect(owner.get_by_label("Routing target for (614) 322-1001")).to_have_value("902")
     expect(owner.get_by_label("Tracking source for (614) 322-1015")).to_have_value("33")
     expect(owner.get_by_label("Friendly name for (614) 322-1001")).to_have_value("Main line")
-    shoot(owner, shots, "02-numbers", at=owner.locator(".numbers-summary"))
+    configured = owner.locator("table", has=owner.get_by_label("Select (614) 322-1001"))
+    shoot(owner, shots, "02-numbers", at=configured)
     owner.get_by_role("link", name="Next: Agreements").click()
     expect(heading(owner)).to_have_text("Agreements")
+    assert_accessible(owner, "the Agreements step")
     accept_the_agreements(owner)
+    expect(heading(owner)).to_have_text("Proof of ownership")
+    assert_accessible(owner, "the Proof of ownership step")
     upload_the_bill(owner, tmp_path)
     arrive_at_the_loa_step(owner)
+    assert_accessible(owner, "the draft's page")
 
     # 3. The LOA goes to the representative the details name.
     owner.get_by_role("link", name="Continue: Letter of Authorization").click()
     expect(heading(owner)).to_have_text("Letter of Authorization")
+    assert_accessible(owner, "the LOA step, not sent yet")
     send = owner.locator("form.loa-send")
     expect(send.get_by_label("Name")).to_have_value(SIGNER)
     expect(send.get_by_label("Email address")).to_have_value(SIGNER_EMAIL)
@@ -215,18 +228,22 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     expect(signer.locator(".page-heading .lede")).to_contain_text(
         f"Ann Owner of Acme Dental asks you, {SIGNER}, to sign this document."
     )
-    shoot(signer, shots, "04-signer")
+    sign_here = signer.locator("#sign-title")
+    # The desktop picture now: the signature box is drawn for the phone's size.
+    shoot(signer, shots, "04-signer", at=sign_here, sizes=("desktop",))
     signer.get_by_label("I agree to sign electronically").check()
     expect(signer.locator("canvas[data-signature-pad]")).to_be_visible()
     sign_with_a_finger(signer)
     expect(signer.locator("input[data-signature-png]")).to_have_value(
         re.compile("^data:image/png;base64,")
     )
+    shoot(signer, shots, "04-signer", at=sign_here, sizes=("phone",))
     signer.get_by_role("button", name="Sign the document").click()
     expect(heading(signer)).to_have_text(f"You signed {LOA_TITLE}")
     expect(signer.get_by_role("status")).to_contain_text(
         f"Thank you, {SIGNER}: your signature is in place."
     )
+    assert_accessible(signer, "the signer's thank-you page")
 
     # The owner's step turns to signed by itself.
     expect(status).to_contain_text(
@@ -235,13 +252,14 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     expect(
         steps_of(owner).get_by_role("link", name="Letter of Authorization (complete)")
     ).to_be_visible()
-    shoot(owner, shots, "03-loa")
+    shoot(owner, shots, "03-loa", at=owner.locator("#loa-status-title"))
 
     # 5. The owner submits: the request's page says what happens next.
     owner.locator("#loa-actions").get_by_role("link", name="Continue").click()
     expect(heading(owner)).to_have_text("Submit")
     expect(owner.locator(".submit-facts")).to_contain_text("12 numbers")
     expect(owner.get_by_text("Everything is in.")).to_be_visible()
+    assert_accessible(owner, "the Submit step")
     owner.get_by_role("button", name="Submit the port request").click()
     expect(heading(owner)).to_have_text(TITLE)
     expect(owner.get_by_role("heading", name="Status: Submitted")).to_be_visible()
@@ -257,9 +275,10 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     row = staff_page.locator("tbody tr", has_text=TITLE)
     expect(row).to_contain_text("Acme Dental")
     expect(row).to_contain_text("Submitted")
-    shoot(staff_page, shots, "06-queue")
+    shoot(staff_page, shots, "06-queue", at=staff_page.locator("#queue-results-title"))
     row.get_by_role("link", name=TITLE).click()
     expect(heading(staff_page)).to_contain_text(TITLE)
+    assert_accessible(staff_page, "the staff's page of a submitted request")
     move(staff_page, "start_review")
     expect(staff_page.locator("#status-title")).to_have_text("Status: In review")
     corrections = staff_page.locator("#move-require_action")
@@ -273,6 +292,7 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     owner.reload()
     expect(owner.get_by_role("heading", name="Status: Action required")).to_be_visible()
     expect(owner.locator("main")).to_contain_text(NOTE)
+    assert_accessible(owner, "the owner's page of a request sent back")
     owner.get_by_role("link", name="Fix and resubmit").first.click()
     expect(heading(owner)).to_have_text("Fix and resubmit")
     fields = owner.locator("#fix-fields")
@@ -285,6 +305,7 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     # The PIN is printed on the LOA: it is signed again, here by the representative's owner.
     owner.get_by_role("link", name="Get the new LOA signed").click()
     expect(heading(owner)).to_have_text("Letter of Authorization")
+    assert_accessible(owner, "the LOA step of a request sent back")
     signing = owner.locator("form.loa-sign")
     signing.get_by_label(f"I am {SIGNER}, the authorized representative").check()
     signing.get_by_label("I agree to sign electronically").check()
@@ -297,6 +318,7 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     owner.goto(f"{served}/port-requests/{request_id}/fix")
     owner.get_by_role("button", name="Resubmit the request").click()
     expect(owner.locator("#status-title")).to_have_text("Status: In review")
+    assert_accessible(owner, "the owner's page of a request resubmitted")
 
     # 8. Staff set the FOC date and complete the port.
     staff_page.reload()
@@ -309,6 +331,7 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
     expect(staff_page.locator("#status-title")).to_have_text("Status: Date confirmed")
     move(staff_page, "complete")
     expect(staff_page.locator("#status-title")).to_have_text("Status: Completed")
+    assert_accessible(staff_page, "the staff's page of a completed request")
     with app.app_context():
         db.connect(reuse_if_open=True)
         ported = {
