@@ -1,0 +1,499 @@
+"""Faults, end to end through gunicorn (2 workers x 4 threads, CSRF on, as deployed), on the
+suite's database (SQLite or PostgreSQL): nothing saved is lost and nothing is half-written.
+
+- The mail server is down when the owner sends the LOA: the page answers as usual, the email
+  waits in the outbox with its error, and cron's `outbox send` delivers it once the server is up,
+  exactly once.
+- gunicorn's whole process group is killed with SIGKILL in the middle of a bill upload, inside a
+  signature's transaction and inside a submit's transaction (tests/fault_gunicorn.py stops the
+  request at that point, so the kill lands there every time). Started again on the same database
+  and instance folder, the database holds no trace of the interrupted action and nothing
+  inconsistent, and the same action then succeeds.
+- PostgreSQL is restarted under load (PostgreSQL only): pages answer the 503 page with words while
+  it is down, and the same gunicorn serves every request again once it is back.
+"""
+
+import contextlib
+import hashlib
+import http.client
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from peewee import JOIN
+
+from portal.models import (
+    Document,
+    DocumentContent,
+    NumberClaim,
+    OutboxEmail,
+    PortNumber,
+    PortRequest,
+    RequestEvent,
+    utcnow,
+)
+from signing import SigningEnvelope, SigningEvent, envelopes, tokens
+from tests.conftest import OWNER_EMAIL, PASSWORD, Inbox, free_port
+from tests.test_proof_step import bill_pdf, today
+from tests.test_submit import make_submittable
+from tests.test_wizard_attacks import Tab
+
+ROOT = Path(__file__).resolve().parent.parent
+FAULT_CONFIG = ROOT / "tests" / "fault_gunicorn.py"
+START_SECONDS = 60
+WAIT_SECONDS = 20
+NUMBERS = ("(614) 322-1001", "(614) 322-1002", "(614) 322-1003")
+CLAIMED = {"+16143221001", "+16143221002", "+16143221003"}
+SIGNER, SIGNER_EMAIL = "Dana Reyes", "dana@harborclinic.com"
+MAIL_FROM = "PortDesk <portdesk@portdesk.test>"
+UNAVAILABLE = "PortDesk's database is busy or out of reach"
+NOTHING_CHANGED = "This is on our side, and nothing was changed."
+
+
+class Server:
+    """A running gunicorn in a process group of its own: `address`, and `kill()` for SIGKILL."""
+
+    def __init__(self, process, port, instance, marker):
+        self.process, self.address = process, ("127.0.0.1", port)
+        self.instance, self.marker = instance, marker
+        self.opened = []  # Tabs, closed when the server stops
+
+    def tab(self, email=None, page=None):
+        """A new browser (a connection of its own), signed in as `email`, showing `page`."""
+        new = Tab(self.address, self.opened)
+        if email is not None:
+            assert new.get("/login")[0] == 200
+            assert new.post("/login", {"email": email, "password": PASSWORD})[0] == 302
+        if page is not None:
+            assert new.get(page)[0] == 200
+        return new
+
+    def wait_for_fault(self):
+        """Return once a request reached the fault point (tests/fault_gunicorn.py)."""
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not self.marker.exists():
+            assert self.process.poll() is None, "gunicorn stopped before the fault point"
+            assert time.monotonic() < deadline, "no request reached the fault point"
+            time.sleep(0.02)
+
+    def kill(self):
+        """SIGKILL the master and every worker at once; return once none of them is left."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        # The workers die with the master; their shared listening socket closes with the last.
+        deadline = time.monotonic() + WAIT_SECONDS
+        while _listening(self.address):
+            assert time.monotonic() < deadline, "gunicorn's workers outlived the SIGKILL"
+            time.sleep(0.02)
+
+    def stop(self):
+        for tab in self.opened:
+            tab.connection.close()
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def _listening(address):
+    try:
+        with socket.create_connection(address, timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def environment(app, database_url, instance, **extra):
+    """The environment gunicorn and the CLI run with: the test app's database and secret key."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "INSTANCE_PATH": str(instance),
+        "SECRET_KEY": app.config["SECRET_KEY"],
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "OUTBOX_SEND_AFTER_COMMIT": "0",
+        **extra,
+    }
+
+
+@contextlib.contextmanager
+def gunicorn(env, log_path, fault=None):
+    """Run gunicorn with the fault point named (or none) in a new process group; yield Server."""
+    port = free_port()
+    instance = Path(env["INSTANCE_PATH"])
+    marker = log_path.with_name(f"fault-{uuid.uuid4().hex[:8]}")
+    env = {**env, "PORTDESK_FAULT": fault or "", "PORTDESK_FAULT_MARKER": str(marker)}
+    command = [
+        sys.executable, "-m", "gunicorn", "-c", str(FAULT_CONFIG),
+        "--workers", "2", "--threads", "4",
+        "--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT),
+        "--log-level", "warning", "wsgi:app",
+    ]  # fmt: skip
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    server = Server(process, port, instance, marker)
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while not _answers(server.address):
+            assert process.poll() is None, f"gunicorn exited:\n{log_path.read_text()}"
+            assert time.monotonic() < deadline, f"gunicorn did not answer:\n{log_path.read_text()}"
+            time.sleep(0.1)
+        yield server
+    finally:
+        server.stop()
+
+
+def _answers(address):
+    try:
+        connection = http.client.HTTPConnection(*address, timeout=5)
+        connection.request("GET", "/login")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def flask(env, *args):
+    """Run `flask --app wsgi ARGS` as cron does; return what it printed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def multipart(fields, name, filename, data):
+    """Return (body, content type) of a multipart form with the fields and one file."""
+    boundary = f"----fault{uuid.uuid4().hex}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+        "Content-Type: application/pdf\r\n\r\n".encode()
+        + data
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def bill_upload(tab, request_id, label):
+    """The bill step's form as the tab's browser sends it: (path, headers, body)."""
+    body, content_type = multipart(
+        {"csrf_token": tab.token, "statement_date": today().isoformat()},
+        "file",
+        label,
+        bill_pdf(),
+    )
+    headers = {
+        "Host": f"{tab.address[0]}:{tab.address[1]}",
+        "Content-Type": content_type,
+        "Content-Length": str(len(body)),
+        "Cookie": "; ".join(f"{k}={m.value}" for k, m in tab.cookies.items()),
+    }
+    return f"/port-requests/{request_id}/bill", headers, body
+
+
+def in_thread(call):
+    """Start `call` on a thread; return the thread: `.outcome` is what it returned or raised."""
+
+    def run():
+        try:
+            thread.outcome = call()
+        except Exception as error:  # the connection the kill cut
+            thread.outcome = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def files_in(folder):
+    """The instance folder's files, but SQLite's own journal files that come and go."""
+    return sorted(
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and not path.name.endswith(("-wal", "-shm", "-journal"))
+    )
+
+
+def inconsistencies(app):
+    """Return, as sentences, everything in the database that a half-done action could leave."""
+    found = []
+    with app.app_context():
+        for document in (
+            Document.select()
+            .join(DocumentContent, JOIN.LEFT_OUTER)
+            .where(DocumentContent.document.is_null())
+        ):
+            found.append(f"document {document.id} has no stored file")
+        for content in DocumentContent.select():
+            document, data = content.document, bytes(content.content)
+            if (len(data), hashlib.sha256(data).hexdigest()) != (document.size, document.sha256):
+                found.append(f"document {document.id}'s file is not the one it names")
+        for claim in NumberClaim.select().join(PortRequest).where(PortRequest.status == "draft"):
+            found.append(f"{claim.number} is claimed by draft {claim.port_request_id}")
+        for port_request in PortRequest.select():
+            numbers = list(PortNumber.select().where(PortNumber.port_request == port_request))
+            claimed = {
+                claim.number
+                for claim in NumberClaim.select().where(NumberClaim.port_request == port_request)
+            }
+            statuses = {number.status or "draft" for number in numbers}
+            if port_request.status == "submitted" and claimed != {n.e164 for n in numbers}:
+                found.append(f"submitted request {port_request.id} claims {sorted(claimed)}")
+            if port_request.status in ("draft", "submitted") and statuses - {port_request.status}:
+                found.append(f"request {port_request.id}'s numbers are {sorted(statuses)}")
+        for envelope in SigningEnvelope.select():
+            found.extend(f"envelope {envelope.id}: {said}" for said in envelopes.verify(envelope))
+            if envelope.status == "signed":
+                kept = Document.select().where(
+                    (Document.kind == "signed_loa") & (Document.sha256 == envelope.signed_sha256)
+                )
+                if not kept.exists():
+                    found.append(f"signed envelope {envelope.id} has no signed LOA kept")
+    return found
+
+
+def words(html):
+    """The text of a page as read, on one line."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def event_kinds(app, request_id):
+    with app.app_context():
+        return [event.kind for event in RequestEvent.of_request(request_id)]
+
+
+def emails_about(app, request_id):
+    with app.app_context():
+        return list(
+            OutboxEmail.select().where(OutboxEmail.reference == f"port_request:{request_id}")
+        )
+
+
+@pytest.fixture
+def server_env(app, database_url, tmp_path, owner):
+    """The environment for gunicorn and the CLI on the test's database and an instance folder
+    of their own (kept across restarts); gunicorn's log, printed when a test fails."""
+    env = environment(app, database_url, tmp_path / "served")
+    log = tmp_path / "gunicorn.log"
+    yield env, log
+    if log.exists():
+        print(log.read_text(errors="replace"))
+
+
+# 1. The mail server is down while the owner sends the LOA.
+
+
+def wait_until(check, what):
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not (found := check()):
+        assert time.monotonic() < deadline, f"never: {what}"
+        time.sleep(0.05)
+    return found
+
+
+def test_mail_server_down_the_email_waits_in_the_outbox_and_cron_sends_it_once(
+    app, owner, server_env
+):
+    env, log = server_env
+    request_id = make_submittable(
+        app, owner.account_id, numbers=NUMBERS, created_by=owner, bill=False, loa=False
+    )
+    mail_port = free_port()  # nothing listens there yet
+    env |= {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(mail_port),
+        "MAIL_FROM": MAIL_FROM,
+        "OUTBOX_SEND_AFTER_COMMIT": "1",
+    }
+    with gunicorn(env, log) as server:
+        step = f"/port-requests/{request_id}/loa"
+        owner_tab = server.tab(OWNER_EMAIL, step)
+        status, headers, _ = owner_tab.post(
+            f"{step}/send", {"name": SIGNER, "email": SIGNER_EMAIL, "message": "Please sign."}
+        )
+        assert status == 302
+        status, _, page = owner_tab.get(headers["Location"])
+        assert status == 200
+        assert "Sent: an email with a link to sign the LOA is on its way" in page
+
+        def tried():
+            with app.app_context():
+                email = OutboxEmail.get(OutboxEmail.to_address == SIGNER_EMAIL)
+            return email if email.attempts else None
+
+        email = wait_until(tried, "the worker tried to send the email")
+    assert (email.to_address, email.status, email.attempts) == (SIGNER_EMAIL, "queued", 1)
+    assert f"connecting to 127.0.0.1:{mail_port}" in email.last_error
+    assert "refused" in email.last_error.lower()
+
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    inbox.port = mail_port
+    controller = Controller(inbox, hostname=inbox.host, port=inbox.port)
+    controller.start()
+    try:
+        # Cron's run once the retry is due (tests/test_mail.py shows an earlier run waits).
+        with app.app_context():
+            OutboxEmail.update(next_attempt_at=utcnow() - timedelta(seconds=1)).execute()
+        assert flask(env, "outbox", "send") == "sent 1, still queued 0, failed 0\n"
+        assert flask(env, "outbox", "send") == "sent 0, still queued 0, failed 0\n"
+    finally:
+        controller.stop()
+    [received] = inbox.messages
+    assert received["To"] == SIGNER_EMAIL
+    assert received["Subject"] == "Acme Dental asks you to sign a Letter of Authorization"
+    with app.app_context():
+        sent = OutboxEmail.get_by_id(email.id)
+    assert (sent.status, sent.attempts, sent.sent_at is not None) == ("sent", 1, True)
+
+
+# 2. SIGKILL in the middle of an upload, a signature and a submit.
+
+
+def test_a_kill_in_the_middle_of_an_upload_keeps_nothing_of_it_and_the_upload_then_works(
+    app, owner, server_env
+):
+    env, log = server_env
+    request_id = make_submittable(
+        app, owner.account_id, numbers=NUMBERS, created_by=owner, bill=False, loa=False
+    )
+    step = f"/port-requests/{request_id}/bill"
+    with gunicorn(env, log, fault="upload") as server:
+        owner_tab = server.tab(OWNER_EMAIL, step)
+        before = files_in(server.instance)
+        path, headers, body = bill_upload(owner_tab, request_id, "half.pdf")
+        with socket.create_connection(server.address) as raw:
+            head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+            raw.sendall(f"POST {path} HTTP/1.1\r\n{head}\r\n".encode() + body[: len(body) // 2])
+            server.wait_for_fault()
+            server.kill()
+
+    assert inconsistencies(app) == []
+    with app.app_context():
+        assert Document.select().count() == 0
+    assert "document" not in event_kinds(app, request_id)
+    with gunicorn(env, log) as server:
+        assert files_in(server.instance) == before  # nothing of the upload left on disk
+        owner_tab = server.tab(OWNER_EMAIL, step)
+        path, headers, body = bill_upload(owner_tab, request_id, "whole.pdf")
+        owner_tab.connection.request("POST", path, body=body, headers=headers)
+        answer = owner_tab.connection.getresponse()
+        answer.read()
+        assert answer.status == 302
+        status, _, page = owner_tab.get(step)
+        assert status == 200 and "whole.pdf" in page and "half.pdf" not in page
+    with app.app_context():
+        [document] = Document.select()
+    assert (document.label, document.kind, document.sha256) == (
+        "whole.pdf",
+        "bill",
+        hashlib.sha256(bill_pdf()).hexdigest(),
+    )
+    assert inconsistencies(app) == []
+
+
+def test_a_kill_inside_a_signature_keeps_none_of_it_and_the_signer_then_signs(
+    app, owner, owner_client, server_env
+):
+    env, log = server_env
+    request_id = make_submittable(
+        app, owner.account_id, numbers=NUMBERS, created_by=owner, bill=True, loa=False
+    )
+    sent = owner_client.post(
+        f"/port-requests/{request_id}/loa/send", data={"name": SIGNER, "email": SIGNER_EMAIL}
+    )
+    assert sent.status_code == 302
+    with app.app_context():
+        envelope = SigningEnvelope.get()
+    link = f"/sign/{tokens.make_signing_link(env['SECRET_KEY'], envelope.id, envelope.generation)}"
+    signature = {"consent": "y", "typed_name": SIGNER}
+    with app.app_context():
+        emails = OutboxEmail.select().count()
+
+    with gunicorn(env, log, fault="sign") as server:
+        signer = server.tab(page=link)
+        signing = in_thread(lambda: signer.post(link, signature))
+        server.wait_for_fault()
+        server.kill()
+        signing.join(WAIT_SECONDS)
+    assert isinstance(signing.outcome, (ConnectionError, http.client.HTTPException))
+
+    assert inconsistencies(app) == []
+    with app.app_context():
+        kept = SigningEnvelope.get_by_id(envelope.id)
+        assert (kept.status, kept.signed_sha256) == ("sent", None)
+        assert [event.kind for event in SigningEvent.of_envelope(kept)] == ["sent"]
+        assert not Document.select().where(Document.kind == "signed_loa").exists()
+        assert OutboxEmail.select().count() == emails  # the owner was not told of it
+    assert "loa_signed" not in event_kinds(app, request_id)
+
+    with gunicorn(env, log) as server:
+        signer = server.tab(page=link)
+        status, headers, _ = signer.post(link, signature)
+        assert (status, headers["Location"]) == (302, link)
+        assert "your signature is in place" in signer.get(link)[2]
+    with app.app_context():
+        kept = SigningEnvelope.get_by_id(envelope.id)
+        [signed_loa] = Document.select().where(Document.kind == "signed_loa")
+    assert kept.status == "signed"
+    assert signed_loa.sha256 == kept.signed_sha256
+    assert inconsistencies(app) == []
+
+
+def test_a_kill_inside_a_submit_keeps_the_draft_and_the_submit_then_works(app, owner, server_env):
+    env, log = server_env
+    request_id = make_submittable(app, owner.account_id, numbers=NUMBERS, created_by=owner)
+    step = f"/port-requests/{request_id}/submit"
+
+    with gunicorn(env, log, fault="submit") as server:
+        owner_tab = server.tab(OWNER_EMAIL, step)
+        submitting = in_thread(lambda: owner_tab.post(step, {}))
+        server.wait_for_fault()
+        server.kill()
+        submitting.join(WAIT_SECONDS)
+    assert isinstance(submitting.outcome, (ConnectionError, http.client.HTTPException))
+
+    assert inconsistencies(app) == []
+    with app.app_context():
+        assert PortRequest.get_by_id(request_id).status == "draft"
+        assert NumberClaim.select().count() == 0
+    assert "submitted" not in event_kinds(app, request_id)
+    assert emails_about(app, request_id) == []
+
+    with gunicorn(env, log) as server:
+        owner_tab = server.tab(OWNER_EMAIL, step)
+        status, headers, _ = owner_tab.post(step, {})
+        assert (status, headers["Location"]) == (302, f"/port-requests/{request_id}")
+        assert "Status: Submitted" in words(owner_tab.get(headers["Location"])[2])
+    with app.app_context():
+        assert PortRequest.get_by_id(request_id).status == "submitted"
+        assert {claim.number for claim in NumberClaim.select()} == CLAIMED
+    assert event_kinds(app, request_id).count("submitted") == 1
+    assert [email.purpose for email in emails_about(app, request_id)] == ["request_submitted"]
+    assert inconsistencies(app) == []
