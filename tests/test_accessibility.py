@@ -1,13 +1,312 @@
-"""Accessibility of the whole journey, in Debian's chromium, judged by axe-core (issue #12)."""
+"""Accessibility of the whole journey, in Debian's chromium, judged by axe-core (issue #12).
+
+Every page an owner, a signer and staff meet is opened at desktop and phone size and checked with
+axe (WCAG 2.0/2.1 A and AA): no serious or critical violation. One server and one database serve
+the whole module, filled once with a request in each state the pages show. Then the keyboard: the
+owner's core path and the signer's typed signature with the keyboard alone, the live regions that
+announce results and status, and a visible focus ring.
+"""
+
+import re
+import threading
 
 import pytest
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
+from portal import create_app
+from portal.models import Account, OutboxEmail, PortRequest, User, utcnow
+from signing import SigningEnvelope, tokens
 from tests import test_browser
 from tests.a11y import assert_accessible
+from tests.conftest import (
+    ON_POSTGRES,
+    OWNER_EMAIL,
+    PASSWORD,
+    STAFF_EMAIL,
+    _PostgresSchema,
+    make_config,
+)
+from tests.test_fix_loop import send_back
+from tests.test_loa_step import sign_here
+from tests.test_packet import download
+from tests.test_submit import make_submittable
 
 pytestmark = pytest.mark.browser
 
 browser = test_browser.browser
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+SIZES = {"desktop": DESKTOP, "phone": PHONE}
+SIGNER = {"name": "Dana Reyes", "email": "dana@harborclinic.com", "message": "Please sign."}
+RESET_LINK = re.compile(r"http://[^\s\"<>]+(/reset-password/[A-Za-z0-9_.\-]+)")
+
+
+def _numbers(first):
+    return [f"(614) 322-{first + n:04d}" for n in range(2)]
+
+
+class Site:
+    """The served portal and the ids of what it holds, filled once for the module."""
+
+    def __init__(self, base, setup_app):
+        self.base = base
+        self.app = setup_app
+        self.ids = {}
+
+    def url(self, path):
+        return self.base + path
+
+
+def _client(app, email):
+    client = app.test_client()
+    answer = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert answer.status_code == 302
+    return client
+
+
+def _signing_link(app, request_id):
+    with app.app_context():
+        envelope = (
+            SigningEnvelope.select()
+            .where(SigningEnvelope.reference == f"port_request:{request_id}")
+            .order_by(SigningEnvelope.id.desc())
+            .get()
+        )
+        token = tokens.make_signing_link(app.config["SECRET_KEY"], envelope.id, envelope.generation)
+    return f"/sign/{token}", envelope.id
+
+
+def _fill(app, ids):
+    """Store an owner, staff, and a request in every state the journey's pages show."""
+    with app.app_context():
+        acme = Account.create(id=4242, name="Acme Dental", fail_safe_number="+13122630000")
+        for email, role, account, name in (
+            (OWNER_EMAIL, "owner", acme, "Ann Owner"),
+            (STAFF_EMAIL, "staff", None, "Sam Staff"),
+        ):
+            user = User(email=email, name=name, role=role, account=account)
+            user.set_password(PASSWORD, method=app.config["PASSWORD_HASH_METHOD"])
+            user.save()
+            ids[role] = user.id
+        owner = User.get_by_id(ids["owner"])
+    owner_client, staff_client = _client(app, OWNER_EMAIL), _client(app, STAFF_EMAIL)
+
+    def draft(first, **options):
+        return make_submittable(
+            app, owner.account_id, numbers=_numbers(first), created_by=owner, **options
+        )
+
+    # A draft with no bill and no LOA yet: every wizard step, with work left on two of them.
+    ids["draft"] = draft(1001, bill=False, loa=False)
+    # A draft with everything in: its submit page says so.
+    ids["ready"] = draft(1011)
+    # Submitted, signed in PortDesk (so staff can download its packet).
+    ids["submitted"] = draft(1021, loa=False)
+    assert sign_here(owner_client, ids["submitted"]).status_code == 302
+    assert owner_client.post(f"/port-requests/{ids['submitted']}/submit").status_code == 302
+    # Sent back by Carrier Relations for the PIN: the owner's fix page.
+    ids["sent_back"] = draft(1031)
+    assert owner_client.post(f"/port-requests/{ids['sent_back']}/submit").status_code == 302
+    send_back(app, ids["sent_back"], ["PASSCODE_PIN_INVALID"])
+    # LOAs emailed to sign: one left to sign, one signed, one declined, one expired.
+    emailed = (("to_sign", 1041), ("signed", 1051), ("declined", 1061), ("expired", 1071))
+    for state, first in emailed:
+        request_id = draft(first, bill=False, loa=False)
+        sent = owner_client.post(f"/port-requests/{request_id}/loa/send", data=SIGNER)
+        assert sent.status_code in (200, 302), sent.status_code
+        ids[f"request_{state}"] = request_id
+        ids[f"sign_{state}"], envelope_id = _signing_link(app, request_id)
+    signer = app.test_client()
+    signed = signer.post(ids["sign_signed"], data={"consent": "y", "typed_name": "Dana Reyes"})
+    assert signed.status_code in (200, 302)
+    declined = signer.post(ids["sign_declined"] + "/decline", data={"reason": "Wrong account."})
+    assert declined.status_code in (200, 302)
+    with app.app_context():
+        SigningEnvelope.update(expires_at=utcnow()).where(
+            SigningEnvelope.id == envelope_id
+        ).execute()
+    # The sealed packet of the submitted request, for the verify page's result.
+    ids["packet"] = download(staff_client, ids["submitted"])
+    # A password reset link, from its email.
+    assert app.test_client().post("/forgot-password", data={"email": OWNER_EMAIL}).status_code
+    with app.app_context():
+        ids["outbox_email"] = OutboxEmail.select().order_by(OutboxEmail.id.desc()).get().id
+        bodies = [row.text_body for row in OutboxEmail.select()]
+    ids["reset"] = next(RESET_LINK.search(b).group(1) for b in bodies if RESET_LINK.search(b))
+    with app.app_context():
+        assert PortRequest.get_by_id(ids["sent_back"]).status == "action_required"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """PortDesk served on loopback (CSRF on, as deployed) over a database of the module's own."""
+    folder = tmp_path_factory.mktemp("a11y")
+    schema = _PostgresSchema() if ON_POSTGRES else None
+    url = schema.url if schema else f"sqlite:///{folder / 'portdesk.sqlite3'}"
+    served = create_app(make_config(url, folder / "instance", WTF_CSRF_ENABLED=True))
+    server = make_server("127.0.0.1", 0, served, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    setup_app = create_app(make_config(url, folder / "instance"))
+    filled = Site(f"http://127.0.0.1:{server.server_port}", setup_app)
+    _fill(setup_app, filled.ids)
+    yield filled
+    server.shutdown()
+    thread.join()
+    if schema:
+        schema.drop()
+
+
+@pytest.fixture(scope="module")
+def sessions(browser, site):
+    """One browser context per (who, size), signed in once and reused; `anyone` has no session."""
+    opened = {}
+
+    def context(who, size):
+        if (who, size) not in opened:
+            made = browser.new_context(**SIZES[size])
+            if who in ("owner", "staff"):
+                page = made.new_page()
+                _sign_in(page, site.base, OWNER_EMAIL if who == "owner" else STAFF_EMAIL)
+                page.close()
+            opened[(who, size)] = made
+        return opened[(who, size)]
+
+    yield context
+    for made in opened.values():
+        made.close()
+
+
+def _page(context):
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: m.type == "error" and page.problems.append(m.text))
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    return page
+
+
+def _sign_in(page, base, email):
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    page.wait_for_load_state("load")
+
+
+def _go(path):
+    """A page reached by its address: wait for its deferred scripts (htmx) too."""
+
+    def visit(page, site):
+        page.goto(site.url(path.format(**site.ids)))
+        page.wait_for_load_state("load")
+
+    return visit
+
+
+def _check_typed(page, site):
+    _go("/check/")(page, site)
+    page.get_by_label("Phone numbers").press_sequentially("(212) 736-5000\n416 555 1234", delay=10)
+    page.locator("#check-status").filter(has_text="2 numbers checked").wait_for()
+
+
+def _check_csv(page, site):
+    _go("/check/")(page, site)
+    page.get_by_label("Or upload a CSV file").set_input_files(
+        files=[
+            {
+                "name": "numbers.csv",
+                "mimeType": "text/csv",
+                "buffer": b"phone_number\n(212) 736-5000\n212 555 0150\n",
+            }
+        ]
+    )
+    page.get_by_role("heading", name="2 numbers checked from numbers.csv").wait_for()
+
+
+def _verified(page, site):
+    _go("/packets/verify")(page, site)
+    page.locator("input[type=file]").set_input_files(
+        files=[{"name": "packet.pdf", "mimeType": "application/pdf", "buffer": site.ids["packet"]}]
+    )
+    page.get_by_role("button", name="Verify", exact=True).click()
+    page.locator("#verify-result").wait_for()
+    page.wait_for_load_state("load")
+
+
+def _reset_asked(page, site):
+    _go("/forgot-password")(page, site)
+    page.get_by_label("Email").fill("nobody@example.com")
+    page.get_by_role("button").filter(has_text=re.compile("link", re.I)).click()
+    expect(page.get_by_role("status")).to_contain_text("is on its way")
+
+
+def _api_key_made(page, site):
+    _go("/settings/")(page, site)
+    form = page.locator("form[action$='/settings/api-keys']")
+    form.locator("input[type=text]").first.fill("Accessibility check")
+    form.get_by_role("button").click()
+    page.wait_for_load_state("load")
+
+
+# (test id, who is signed in, how the page is reached)
+PAGES = [
+    ("sign-in", "anyone", _go("/login")),
+    ("home", "owner", _go("/")),
+    ("check-empty", "owner", _go("/check/")),
+    ("check-typed-results", "owner", _check_typed),
+    ("check-csv-results", "owner", _check_csv),
+    ("port-requests", "owner", _go("/port-requests/")),
+    ("new-request", "owner", _go("/port-requests/new")),
+    ("step-general", "owner", _go("/port-requests/{draft}/general")),
+    ("step-details", "owner", _go("/port-requests/{draft}/details")),
+    ("step-numbers-and-routing", "owner", _go("/port-requests/{draft}/numbers")),
+    ("step-agreements", "owner", _go("/port-requests/{draft}/agreements")),
+    ("step-loa", "owner", _go("/port-requests/{draft}/loa")),
+    ("step-loa-sent", "owner", _go("/port-requests/{request_to_sign}/loa")),
+    ("step-bill", "owner", _go("/port-requests/{draft}/bill")),
+    ("step-bill-uploaded", "owner", _go("/port-requests/{ready}/bill")),
+    ("step-submit-to-do", "owner", _go("/port-requests/{draft}/submit")),
+    ("step-submit-ready", "owner", _go("/port-requests/{ready}/submit")),
+    ("request-draft", "owner", _go("/port-requests/{draft}")),
+    ("request-submitted", "owner", _go("/port-requests/{submitted}")),
+    ("request-action-required", "owner", _go("/port-requests/{sent_back}")),
+    ("request-fix", "owner", _go("/port-requests/{sent_back}/fix")),
+    ("request-cancel", "owner", _go("/port-requests/{submitted}/cancel")),
+    ("accounts", "owner", _go("/accounts/4242")),
+    ("fax-port", "owner", _go("/fax-ports/new")),
+    ("sign", "anyone", _go("{sign_to_sign}")),
+    ("sign-signed", "anyone", _go("{sign_signed}")),
+    ("sign-declined", "anyone", _go("{sign_declined}")),
+    ("sign-expired", "anyone", _go("{sign_expired}")),
+    ("queue", "staff", _go("/queue/")),
+    ("staff-request", "staff", _go("/staff/requests/{submitted}")),
+    ("staff-request-sent-back", "staff", _go("/staff/requests/{sent_back}")),
+    ("outbox", "staff", _go("/outbox/")),
+    ("outbox-email", "staff", _go("/outbox/{outbox_email}")),
+    ("verify-form", "anyone", _go("/packets/verify")),
+    ("verify-result", "anyone", _verified),
+    ("settings-api-keys", "owner", _go("/settings/")),
+    ("settings-api-key-made", "owner", _api_key_made),
+    ("settings-webhooks", "owner", _go("/settings/webhooks/")),
+    ("forgot-password", "anyone", _go("/forgot-password")),
+    ("forgot-password-sent", "anyone", _reset_asked),
+    ("reset-password", "anyone", _go("{reset}")),
+    ("not-found", "owner", _go("/port-requests/999999")),
+    ("not-found-signed-out", "anyone", _go("/no-such-page")),
+]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize(("name", "who", "reach"), PAGES, ids=[p[0] for p in PAGES])
+def test_the_page_has_no_serious_accessibility_violation(site, sessions, size, name, who, reach):
+    page = _page(sessions(who, size))
+    try:
+        reach(page, site)
+        assert_accessible(page, f"{name} at {size} size")
+    finally:
+        page.close()
 
 
 def test_the_axe_helper_names_what_it_finds(browser):
