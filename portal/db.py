@@ -5,6 +5,7 @@ first query and gives it back at the end, so a busy worker pays for connecting (
 for the pragmas and a cold page cache) once per connection rather than once per request.
 """
 
+import select
 import time
 from urllib.parse import urlsplit
 
@@ -82,8 +83,10 @@ class PostgresqlPool(PooledPostgresqlDatabase):
 
     peewee's pool sends `SELECT 1` each time it hands out an idle connection: a round trip that
     costs as much as a request's own lookup. A connection given back moments ago is taken as alive
-    (if the server went away since, that request gets the 503 page and the dead connection is
-    dropped); one that has idled longer is asked, as peewee does.
+    unless the server has written to it since: between two requests the server says nothing
+    unless it is ending the connection (a restart, an administrator's pg_terminate_backend), so
+    bytes waiting on the socket mean the connection is asked, as peewee does, and dropped when
+    dead. One that has idled longer is always asked.
     """
 
     def __init__(self, *args, **kwargs):
@@ -94,7 +97,11 @@ class PostgresqlPool(PooledPostgresqlDatabase):
         if conn.closed or self._adapter.txn_status(conn) == self._adapter.txn_unknown:
             return True
         given_back = self._given_back_at.get(self.conn_key(conn))
-        if given_back is not None and time.monotonic() - given_back < PING_AFTER_IDLE_SECONDS:
+        if (
+            given_back is not None
+            and time.monotonic() - given_back < PING_AFTER_IDLE_SECONDS
+            and not _server_wrote(conn)
+        ):
             return False
         return super()._is_closed(conn)
 
@@ -106,6 +113,14 @@ class PostgresqlPool(PooledPostgresqlDatabase):
     def _close_raw(self, conn):
         self._given_back_at.pop(self.conn_key(conn), None)
         return super()._close_raw(conn)
+
+
+def _server_wrote(conn):
+    """Say whether bytes from the server wait on an idle connection's socket (no round trip):
+    the message, or the end of file, of a server that ended the connection."""
+    waiting = select.poll()
+    waiting.register(conn.fileno(), select.POLLIN)
+    return bool(waiting.poll(0))
 
 
 class Prepared:

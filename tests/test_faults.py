@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 from peewee import JOIN
 
+from portal.db import open_database
 from portal.models import (
     Document,
     DocumentContent,
@@ -42,10 +43,10 @@ from portal.models import (
     utcnow,
 )
 from signing import SigningEnvelope, SigningEvent, envelopes, tokens
-from tests.conftest import OWNER_EMAIL, PASSWORD, Inbox, free_port
+from tests.conftest import ON_POSTGRES, OWNER_EMAIL, PASSWORD, POSTGRES_URL, Inbox, free_port
 from tests.test_proof_step import bill_pdf, today
 from tests.test_submit import make_submittable
-from tests.test_wizard_attacks import Tab
+from tests.test_wizard_attacks import Tab, at_once
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULT_CONFIG = ROOT / "tests" / "fault_gunicorn.py"
@@ -497,3 +498,51 @@ def test_a_kill_inside_a_submit_keeps_the_draft_and_the_submit_then_works(app, o
     assert event_kinds(app, request_id).count("submitted") == 1
     assert [email.purpose for email in emails_about(app, request_id)] == ["request_submitted"]
     assert inconsistencies(app) == []
+
+
+# 3. PostgreSQL's connections end under load (PostgreSQL only).
+
+needs_postgresql = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's connections end")
+CLUSTER = ["pg_ctlcluster", "--skip-systemctl-redirect"]
+LOAD_TABS = 6
+
+
+def named_connections(database_url, name):
+    """The URL with every connection named `name` in pg_stat_activity (to end only those)."""
+    separator = "&" if "?" in database_url else "?"
+    return f"{database_url}{separator}application_name={name}"
+
+
+def served_pages(tabs, page, rounds=3):
+    """Every tab asks for the page at once, `rounds` times; return the (status, text) answers."""
+    answers = []
+    for _ in range(rounds):
+        for status, _, text in at_once(*[lambda tab=tab: tab.get(page) for tab in tabs]):
+            answers.append((status, text))
+    return answers
+
+
+@needs_postgresql
+def test_connections_the_server_ended_are_dropped_and_the_next_requests_are_served(
+    app, owner, server_env, database_url
+):
+    env, log = server_env
+    name = f"portdesk-faults-{uuid.uuid4().hex[:12]}"
+    env["DATABASE_URL"] = named_connections(database_url, name)
+    page = "/port-requests/"
+    with gunicorn(env, log) as server:
+        tabs = [server.tab(OWNER_EMAIL, page) for _ in range(LOAD_TABS)]
+        assert {status for status, _ in served_pages(tabs, page)} == {200}
+        # The pools now hold connections given back moments ago; the server ends every one of
+        # them (as a restart or an administrator does) and waits until each backend is gone.
+        admin = open_database(POSTGRES_URL)
+        ended = admin.execute_sql(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid, 5000)) "
+            "FROM pg_stat_activity WHERE application_name = %s",
+            (name,),
+        ).fetchone()[0]
+        admin.close()
+        assert ended >= 2
+
+        answers = served_pages(tabs, page)
+    assert [status for status, _ in answers] == [200] * len(answers)
