@@ -18,6 +18,7 @@ import hashlib
 import http.client
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -546,3 +547,108 @@ def test_connections_the_server_ended_are_dropped_and_the_next_requests_are_serv
 
         answers = served_pages(tabs, page)
     assert [status for status, _ in answers] == [200] * len(answers)
+
+
+class Load:
+    """Each tab asks for the page again and again on a thread of its own; every answer is kept
+    with the phase of the test it was asked in: (phase, status, text)."""
+
+    def __init__(self, tabs, page):
+        self.page, self.phase, self.answers = page, "up", []
+        self.stopping = threading.Event()
+        self.threads = [threading.Thread(target=self._run, args=(tab,)) for tab in tabs]
+        for thread in self.threads:
+            thread.start()
+
+    def _run(self, tab):
+        while not self.stopping.is_set():
+            phase = self.phase
+            try:
+                status, _, text = tab.get(self.page)
+            except (OSError, http.client.HTTPException) as error:
+                tab.connection.close()  # http.client opens a new one on the next request
+                status, text = None, repr(error)
+            self.answers.append((phase, status, text))
+
+    def wait_for(self, phase, count):
+        wait_until(
+            lambda: sum(asked == phase for asked, _, _ in self.answers) >= count,
+            f"{count} answers while {phase}",
+        )
+
+    def stop(self):
+        self.stopping.set()
+        for thread in self.threads:
+            thread.join(WAIT_SECONDS)
+
+    def of(self, phase):
+        return [(status, text) for asked, status, text in self.answers if asked == phase]
+
+
+def cluster(action):
+    version = sorted(os.listdir("/etc/postgresql"))[-1]
+    return subprocess.run(
+        [*CLUSTER, version, "main", action], capture_output=True, text=True, timeout=120
+    )
+
+
+def postgresql_ready():
+    return subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0
+
+
+def the_503_page(status, text):
+    """Say whether an answer is the database's 503 page, in words and without a traceback."""
+    said = words(text)
+    return (
+        status == 503
+        and UNAVAILABLE in said
+        and NOTHING_CHANGED in said
+        and "Traceback" not in text
+        and "OperationalError" not in text
+    )
+
+
+@needs_postgresql
+@pytest.mark.skipif(
+    shutil.which("pg_ctlcluster") is None or os.geteuid() != 0,
+    reason="restarts the local PostgreSQL cluster, as root",
+)
+def test_postgresql_restarted_under_load_pages_say_so_and_the_same_gunicorn_serves_again(
+    app, owner, server_env
+):
+    env, log = server_env
+    page = "/port-requests/"
+    with gunicorn(env, log) as server:
+        load = Load([server.tab(OWNER_EMAIL, page) for _ in range(LOAD_TABS)], page)
+        try:
+            load.wait_for("up", 2 * LOAD_TABS)
+            load.phase = "stopping"
+            stopped = cluster("stop")
+            assert stopped.returncode == 0, stopped.stderr
+            load.phase = "down"
+            load.wait_for("down", 2 * LOAD_TABS)
+            load.phase = "starting"
+            started = cluster("start")
+            assert started.returncode == 0, started.stderr
+            wait_until(postgresql_ready, "PostgreSQL accepts connections again")
+            load.phase = "back"
+            load.wait_for("back", 3 * LOAD_TABS)
+        finally:
+            load.stop()
+            # Whatever failed above, the rest of the suite (and everyone else) gets its server.
+            if not postgresql_ready():
+                cluster("start")
+            wait_until(postgresql_ready, "PostgreSQL accepts connections again")
+
+        assert {status for status, _ in load.of("up")} == {200}
+        # While the server stops and starts, a page either is served or says what happened.
+        for phase in ("stopping", "starting"):
+            assert all(s == 200 or the_503_page(s, t) for s, t in load.of(phase)), phase
+        down = load.of("down")
+        assert all(the_503_page(status, text) for status, text in down), down[:3]
+        # Back: the same gunicorn, no restart, serves every page again.
+        assert {status for status, _ in load.of("back")} == {200}
+        server.tab(OWNER_EMAIL, page)  # a new browser signs in and is shown the page
+    # The test process's own pooled connections, which the restart ended too, work again.
+    with app.app_context():
+        assert PortRequest.select().count() == 0
