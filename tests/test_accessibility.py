@@ -77,6 +77,19 @@ def _signing_link(app, request_id):
     return f"/sign/{token}", envelope.id
 
 
+def _loa_sent(app, first):
+    """A new draft of the owner's whose LOA was emailed to Dana Reyes to sign: return its id, the
+    signing link's path and the envelope's id."""
+    with app.app_context():
+        owner = User.get(User.email == OWNER_EMAIL)
+    request_id = make_submittable(
+        app, owner.account_id, numbers=_numbers(first), created_by=owner, bill=False, loa=False
+    )
+    sent = _client(app, OWNER_EMAIL).post(f"/port-requests/{request_id}/loa/send", data=SIGNER)
+    assert sent.status_code in (200, 302), sent.status_code
+    return request_id, *_signing_link(app, request_id)
+
+
 def _fill(app, ids):
     """Store an owner, staff, and a request in every state the journey's pages show."""
     with app.app_context():
@@ -112,11 +125,7 @@ def _fill(app, ids):
     # LOAs emailed to sign: one left to sign, one signed, one declined, one expired.
     emailed = (("to_sign", 1041), ("signed", 1051), ("declined", 1061), ("expired", 1071))
     for state, first in emailed:
-        request_id = draft(first, bill=False, loa=False)
-        sent = owner_client.post(f"/port-requests/{request_id}/loa/send", data=SIGNER)
-        assert sent.status_code in (200, 302), sent.status_code
-        ids[f"request_{state}"] = request_id
-        ids[f"sign_{state}"], envelope_id = _signing_link(app, request_id)
+        ids[f"request_{state}"], ids[f"sign_{state}"], envelope_id = _loa_sent(app, first)
     signer = app.test_client()
     signed = signer.post(ids["sign_signed"], data={"consent": "y", "typed_name": "Dana Reyes"})
     assert signed.status_code in (200, 302)
@@ -328,3 +337,167 @@ def test_the_axe_helper_names_what_it_finds(browser):
     )
     assert_accessible(page, "a fine page")
     page.close()
+
+
+# The keyboard alone
+
+MOST_TABS = 60
+
+
+def _focused(page):
+    """What has the focus: its tag, id, name attribute and accessible text, for messages."""
+    return page.evaluate(
+        """() => { const e = document.activeElement;
+                   return e ? `${e.tagName} #${e.id} [${e.name || ""}] ${(e.innerText || e.value
+                     || e.getAttribute("aria-label") || "").trim().slice(0, 60)}` : "nothing"; }"""
+    )
+
+
+def _tab_to(page, selector, *, backwards=False):
+    """Press Tab (or Shift+Tab) until the focused element matches `selector`, as someone without
+    a mouse moves through the page; fail if it is never reached."""
+    key = "Shift+Tab" if backwards else "Tab"
+    passed = []
+    for _ in range(MOST_TABS):
+        page.keyboard.press(key)
+        if page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
+            return
+        passed.append(_focused(page))
+    raise AssertionError(f"{selector} is never reached with {key}; the focus went to: {passed}")
+
+
+@pytest.fixture
+def desktop(browser):
+    context = browser.new_context(**DESKTOP)
+    page = _page(context)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def signer_phone(browser):
+    context = browser.new_context(**PHONE)
+    page = _page(context)
+    yield page
+    context.close()
+
+
+def test_the_owner_checks_numbers_with_the_keyboard_alone(site, desktop):
+    page = desktop
+    page.goto(site.url("/login"))
+    page.wait_for_load_state("load")
+    _tab_to(page, "input[name=email]")
+    page.keyboard.type(OWNER_EMAIL)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.name") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Port requests")
+    page.wait_for_load_state("load")
+
+    # From the top of the page: the skip link first, then the navigation to the check page.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to content"
+    _tab_to(page, "a[href='/check/']")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check portability")
+    page.wait_for_load_state("load")
+    _tab_to(page, "textarea[name=numbers]")
+    page.keyboard.type("(212) 736-5000\n416 555 1234", delay=10)
+    # Nothing pressed after typing: the results are announced by the live region.
+    status = page.locator("#check-status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("2 numbers checked from the numbers you typed")
+    expect(page.get_by_role("table")).to_contain_text("(212) 736-5000")
+    # The results are reached by Tab too: the check button and on into the results.
+    _tab_to(page, "button[type=submit]")
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("2 numbers checked")
+    assert_accessible(page, "the check page after the keyboard")
+    assert page.problems == []
+
+
+def test_the_signer_signs_with_a_typed_name_by_keyboard_alone(site, signer_phone):
+    """On the signer's phone (a touch screen with a keyboard, or a switch): agree, choose to type,
+    type the name, sign, with Tab, Space, the arrow keys of a radio group and Enter."""
+    _, link, _ = _loa_sent(site.app, 1081)
+    page = signer_phone
+    page.goto(site.url(link))
+    page.wait_for_load_state("load")
+    _tab_to(page, "input[name=consent]")
+    page.keyboard.press("Space")
+    assert page.locator("input[name=consent]").is_checked()
+    # The drawing is the way offered first; the radio group turns to typing with an arrow key.
+    _tab_to(page, "input[name=signature_method]")
+    assert page.evaluate("document.activeElement.value") == "draw"
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("Type your name instead")).to_be_checked()
+    _tab_to(page, "input[name=typed_name]")
+    page.keyboard.type("Dana Reyes")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Sign the document"
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "You signed Letter of Authorization for HARBOR CLINIC, LLC"
+    )
+    status = page.get_by_role("status").first
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(status).to_contain_text("Thank you, Dana Reyes: your signature is in place.")
+    assert_accessible(page, "the signed page")
+    assert page.problems == []
+
+
+def test_live_regions_are_polite_and_say_what_changed(site, desktop):
+    page = desktop
+    _sign_in(page, site.base, OWNER_EMAIL)
+
+    # The check page's results.
+    page.goto(site.url("/check/"))
+    page.wait_for_load_state("load")
+    status = page.locator("#check-status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    before = status.inner_text()
+    page.get_by_label("Phone numbers").press_sequentially("(212) 736-5000", delay=10)
+    expect(status).to_contain_text("1 number checked from the numbers you typed")
+    assert status.inner_text() != before
+
+    # The wizard's status sentence: the General step saves as the owner types and says so.
+    request_id, _, _ = _loa_sent(site.app, 1091)
+    page.goto(site.url(f"/port-requests/{request_id}/general"))
+    page.wait_for_load_state("load")
+    sentence = page.locator("#step-status")
+    expect(sentence).to_have_attribute("aria-live", "polite")
+    expect(sentence).to_have_text("")
+    name = page.get_by_label("A name for this request")
+    name.press("End")
+    name.press_sequentially(" (main)", delay=10)
+    expect(sentence).to_have_text("Saved. This step is complete.")
+
+    # The signer's pad: Clear is announced.
+    _, link, _ = _loa_sent(site.app, 1101)
+    signer = _page(page.context.browser.new_context(**PHONE))
+    signer.goto(site.url(link))
+    signer.wait_for_load_state("load")
+    pad_status = signer.locator("[data-signature-status]")
+    expect(pad_status).to_have_attribute("aria-live", "polite")
+    expect(pad_status).to_have_text("")
+    signer.get_by_role("button", name="Clear").press("Enter")
+    expect(pad_status).to_have_text("Cleared: draw your signature again.")
+    signer.context.close()
+    assert page.problems == []
+
+
+def test_the_focus_is_visible_on_a_button_reached_by_the_keyboard(site, desktop):
+    page = desktop
+    page.goto(site.url("/login"))
+    page.wait_for_load_state("load")
+    _tab_to(page, "button[type=submit]")
+    ring = page.evaluate(
+        """() => { const e = document.activeElement, s = getComputedStyle(e);
+                   return {visible: e.matches(":focus-visible"), style: s.outlineStyle,
+                           width: s.outlineWidth, color: s.outlineColor}; }"""
+    )
+    assert ring["visible"] is True
+    assert ring["style"] != "none" and ring["width"] == "3px", ring
+    # The ring is the focus colour (#f4b400), not the button's own border.
+    assert ring["color"] == "rgb(244, 180, 0)", ring
