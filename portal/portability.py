@@ -5,17 +5,18 @@ parsing and NANP validity, region, duplicates within the input, then the invento
 (receiving, fail-safe, user, tracking numbers, and numbers claimed by other port requests).
 The inventory is read in one statement whatever the count of numbers: the account's own
 receiving numbers and users (a handful of rows) whole, and the platform-wide tracking numbers and
-claims looked up with the list of numbers as one parameter.
+claims looked up in `taken_number`, one probe per number, with the list of numbers as one
+parameter.
 """
 
 import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from peewee import SQL, Select, fn
+from peewee import SQL, Case, Select, fn
 
 from portal.db import Prepared, db, is_postgresql
-from portal.models import NumberClaim, ReceivingNumber, TrackingNumber, User
+from portal.models import ReceivingNumber, TakenNumber, User
 from portal.numbers import classify, region_name
 
 MAX_ENTRIES = 20_000
@@ -184,9 +185,9 @@ def _portable_message(number_type):
 # statement: on PostgreSQL each statement is a round trip to the server, which for a small check
 # costs more than the lookups themselves. The account's receiving numbers and users (a handful of
 # rows) are read whole: cheaper than sending (and, on PostgreSQL, quoting and parsing) thousands of
-# numbers to match them. The platform-wide tracking numbers and claims are looked up with the list
-# of numbers, sent once as one parameter whatever its size: SQLite caps the count of parameters,
-# PostgreSQL takes an array. Each row says which table it came from.
+# numbers to match them. The platform-wide tracking numbers and claims are looked up in their one
+# mirror, taken_number, with the list of numbers, sent once as one parameter whatever its size:
+# SQLite caps the count of parameters, PostgreSQL takes an array. Each row says what it is.
 
 
 def _listed(numbers):
@@ -201,16 +202,21 @@ def _listed(numbers):
 
 def _inventory_query(account, numbers, port_request_id=None):
     listed = _listed(numbers)
-    among_listed = listed.select(listed.c.number)
-    claims = NumberClaim.select(SQL("'claim'"), NumberClaim.number, SQL("NULL")).where(
-        NumberClaim.number.in_(among_listed)
+    # One probe per number of the one table that says whether it is a tracking number, claimed,
+    # or both (kept by the database's triggers: migrations/0010_taken_numbers.py). Tracking wins,
+    # as in the rules' order, so a number both tracking and claimed is one 'tracking' row.
+    kind = Case(None, [(TakenNumber.tracking, SQL("'tracking'"))], SQL("'claim'"))
+    taken = TakenNumber.select(kind, TakenNumber.number, SQL("NULL")).where(
+        TakenNumber.number.in_(listed.select(listed.c.number))
     )
     if port_request_id is not None:
-        # Claims held by the request being checked are its own, not another request's.
-        claims = claims.where(
-            NumberClaim.port_request_id.is_null()
-            | (NumberClaim.port_request_id != port_request_id)
-            | (NumberClaim.account != account)
+        # Claims held by the request being checked are its own, not another request's; a number
+        # it claims that is also a tracking number is still a tracking number.
+        taken = taken.where(
+            TakenNumber.tracking
+            | TakenNumber.claim_request_id.is_null()
+            | (TakenNumber.claim_request_id != port_request_id)
+            | (TakenNumber.claim_account_id != account)
         )
     receiving = (
         ReceivingNumber.select(SQL("'receiving'"), ReceivingNumber.number, ReceivingNumber.name)
@@ -222,12 +228,7 @@ def _inventory_query(account, numbers, port_request_id=None):
         .where(User.account == account)
         .where(User.phone.is_null(False))
     )
-    tracking = TrackingNumber.select(SQL("'tracking'"), TrackingNumber.number, SQL("NULL")).where(
-        TrackingNumber.number.in_(among_listed)
-    )
-    return (
-        receiving.union_all(users).union_all(tracking).union_all(claims).with_cte(listed).tuples()
-    )
+    return receiving.union_all(users).union_all(taken).with_cte(listed).tuples()
 
 
 _INVENTORY = Prepared(_inventory_query, "account", "numbers")

@@ -673,17 +673,12 @@ def test_queries_do_not_grow_with_the_count_of_numbers(big_inventory, statements
     request_queries = list(statements)
 
     # One statement for every table: the account's receiving numbers and users read whole, the
-    # platform's tracking numbers and claims with the list of numbers sent once.
+    # platform's tracking numbers and claims (one mirror, taken_number) with the list sent once.
     assert len(few_queries) == 1
     assert many_queries == few_queries
     assert len(request_queries) == 1
     for sql in few_queries + request_queries:
-        assert re.findall(r'FROM "(\w+)" AS', sql) == [
-            "receiving_number",
-            "users",
-            "tracking_number",
-            "number_claim",
-        ]
+        assert re.findall(r'FROM "(\w+)" AS', sql) == ["receiving_number", "users", "taken_number"]
         assert sql.count("json_each") + sql.count("unnest") == 1
     assert reasons(few) == [MIX_REASONS[i % 8] for i in range(10)]
     assert reasons(many) == [MIX_REASONS[i % 8] for i in range(5000)]

@@ -30,6 +30,7 @@ EXPECTED_TABLES = {
     "schema_migration",
     "signing_envelope",
     "signing_event",
+    "taken_number",
     "tracking_number",
     "tracking_source",
     "users",
@@ -67,6 +68,7 @@ def test_status_lists_pending_migrations_before_upgrade(empty_database_url):
         ("0007_documents", None),
         ("0008_signing_and_outbox", None),
         ("0009_staff_console", None),
+        ("0010_taken_numbers", None),
     ]
     database.close()
 
@@ -126,6 +128,7 @@ def test_workers_starting_at_once_apply_each_migration_once(empty_database_url):
             "0007_documents",
             "0008_signing_and_outbox",
             "0009_staff_console",
+            "0010_taken_numbers",
         ]
     ]
     assert set(database.get_tables()) == EXPECTED_TABLES

@@ -33,7 +33,7 @@ from portal.models.history import (
     WarningConfirmation,
 )
 from portal.models.inventory import ReceivingNumber, RoutingTarget, TrackingNumber, TrackingSource
-from portal.models.numbers import NumberClaim, NumberUpload
+from portal.models.numbers import NumberClaim, NumberUpload, TakenNumber
 from portal.models.outbox import OUTBOX_STATUSES, OutboxEmail
 from portal.models.requests import STATUSES, PortNumber, PortRequest
 from portal.models.webhooks import DELIVERY_STATUSES, Webhook, WebhookAttempt, WebhookDelivery
@@ -48,6 +48,7 @@ TABLES = [
     TrackingNumber,
     NumberClaim,
     NumberUpload,
+    TakenNumber,
     ApiKey,
     PortRequest,
     PortNumber,
@@ -93,6 +94,7 @@ __all__ = [
     "RequestComment",
     "RequestEvent",
     "RoutingTarget",
+    "TakenNumber",
     "TrackingNumber",
     "TrackingSource",
     "User",

@@ -1,6 +1,7 @@
-"""Numbers on their way in: those held by a port request, and the CSVs of numbers owners upload."""
+"""Numbers on their way in: those held by a port request, the CSVs of numbers owners upload, and
+which numbers are taken (tracking or claimed), the mirror the portability check probes."""
 
-from peewee import BlobField, DateTimeField, ForeignKeyField
+from peewee import BlobField, BooleanField, DateTimeField, ForeignKeyField, IntegerField
 
 from portal.models.accounts import Account, User
 from portal.models.base import BaseModel, NulFreeCharField, utcnow
@@ -35,3 +36,19 @@ class NumberUpload(BaseModel):
     filename = NulFreeCharField(max_length=255)
     content = BlobField()
     created_at = DateTimeField(default=utcnow)
+
+
+class TakenNumber(BaseModel):
+    """A number that is a tracking number, claimed by a port request, or both: the one index the
+    portability check probes per number (migrations/0010_taken_numbers.py).
+
+    The database keeps it: triggers on tracking_number and number_claim write it on every insert,
+    delete (cascades included) and update of a number, so the app only reads it. The claim's
+    account and request say whose claim it is, for "claims held by the request being checked
+    are its own".
+    """
+
+    number = NulFreeCharField(max_length=16, primary_key=True)
+    tracking = BooleanField(default=False)
+    claim_account_id = IntegerField(null=True)
+    claim_request_id = IntegerField(null=True)
