@@ -7,9 +7,12 @@ must not exist yet) and the full inventory goes next to it as <name>-full<suffix
 removed at the end. A postgresql:// URL gets two throwaway schemas (selected with
 `options=-c search_path=...`), dropped at the end.
 
-The full database holds 1,000,000 tracking numbers and 1,000,000 number claims; the empty one
-only the account. The inputs are US numbers from a few hundred area-code and exchange prefixes,
-in mixed formats, about 10% of them in the full inventory, with a few repeats and invalid ones.
+The full database holds 1,000,000 tracking numbers and 1,000,000 number claims (held by 10,000
+submitted requests of another account); the empty one only the account. The rows go in with bulk
+INSERTs, so the database's triggers fill taken_number (the one table the check probes) row by
+row, as every write of the app does; the build then checks that it holds all 2,000,000. The
+inputs are US numbers from a few hundred area-code and exchange prefixes, in mixed formats, about
+10% of them in the full inventory, with a few repeats and invalid ones.
 For N = 10,000 and 20,000, on each inventory, it times:
 
     (a) the floor: phonenumbers.parse(text, "US") and is_valid_number over the N texts
@@ -274,7 +277,8 @@ def is_us_prefix(prefix):
 
 
 def build_inventory(side, prefixes):
-    """Insert the tracking numbers and claims in one transaction; return the seconds it took."""
+    """Insert the tracking numbers and claims in one transaction (their triggers fill
+    taken_number); return the seconds it took."""
     side.bind()
     start = time.perf_counter()
     with db.connection_context():
@@ -282,12 +286,24 @@ def build_inventory(side, prefixes):
             Account.create(id=OTHER_ACCOUNT_ID, name="Inventory Owner")
             tracking = ((f"+1{p}{line:04d}", OTHER_ACCOUNT_ID) for p, line in lines(prefixes))
             insert_rows("tracking_number", ("number", "account_id"), tracking)
+            # Every claim is held by a submitted request (a foreign key since 0006), 100 each.
+            requests = (
+                (request_id, OTHER_ACCOUNT_ID, "submitted", "{}", *[CLAIMED_AT] * 4)
+                for request_id in range(1, len(CLAIMED_LINES) * INVENTORY_PREFIXES // 100 + 1)
+            )
+            columns = ("id", "account_id", "status", "details", "created_at", "updated_at")
+            columns += ("status_changed_at", "submitted_at")
+            insert_rows("port_request", columns, requests)
             claims = (
-                (f"+1{p}{line:04d}", OTHER_ACCOUNT_ID, i // 100, CLAIMED_AT)
+                (f"+1{p}{line:04d}", OTHER_ACCOUNT_ID, i // 100 + 1, CLAIMED_AT)
                 for i, (p, line) in enumerate(lines(prefixes, CLAIMED_LINES))
             )
             columns = ("number", "account_id", "port_request_id", "claimed_at")
             insert_rows("number_claim", columns, claims)
+        taken = db.execute_sql("SELECT count(*) FROM taken_number").fetchone()[0]
+        expected = INVENTORY_PREFIXES * (len(TRACKING_LINES) + len(CLAIMED_LINES))
+        if taken != expected:
+            raise SystemExit(f"taken_number holds {taken:,} rows after the build, not {expected:,}")
         db.execute_sql("ANALYZE")  # what autovacuum (or a first ANALYZE) does to a real one
     return time.perf_counter() - start
 
