@@ -43,6 +43,7 @@ one winner is an error). It stops by itself after twice --seconds plus seeding a
 
 import argparse
 import html
+import os
 import random
 import re
 import statistics
@@ -474,7 +475,8 @@ def report(kind, seconds, clients, seeded, result):
     ).stdout.strip()
     print(
         f"\nPortDesk under load on {kind}, gunicorn 2 workers x 4 threads, {clients} clients "
-        f"for {seconds:g} s, at {commit or 'an unknown commit'} (seeded in {seeded:.1f} s)"
+        f"for {seconds:g} s, at {commit or 'an unknown commit'} (seeded in {seeded:.1f} s; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     print(
         f"{'request':<36}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
