@@ -9,11 +9,12 @@ postgresql:// URL another server; then it runs on that database alone.
 
 It seeds a world through the portal's own functions: 4 accounts with 2 owners each, imported as
 an inventory (10,000 tracking numbers, routing targets, receiving numbers), and in every account
-3 submitted port requests (bill, agreements, signed LOA, submitted: their numbers are claimed)
-and 2 drafts whose LOA was sent to its representative to sign (a live signing link each). It
-serves the app with gunicorn (2 workers x 4 threads on 127.0.0.1, configured through the
-environment as in production) and, for --seconds, fires --clients clients back to back, each a
-thread with its own keep-alive connection and cookies, the roles in turn:
+3 submitted port requests (bill, agreements, signed LOA, submitted: their numbers are claimed;
+built by tests/test_submit.py's make_submittable) and 2 drafts whose LOA was sent to its
+representative to sign (a live signing link each). It serves the app with gunicorn (2 workers x
+4 threads on 127.0.0.1, configured through the environment as in production) and, for
+--seconds, fires --clients clients back to back, each a thread with its own keep-alive
+connection and cookies, the roles in turn:
 
     owners typing: the live check, POST /check/ as htmx sends it while the owner types
         (HX-Request, HX-Trigger: numbers, the X-CSRFToken header, only the `numbers` field) with
@@ -26,7 +27,7 @@ after one untimed round of each kind per client (a worker's first answers load w
 for later: templates, the ZIP code list, per-prefix verdicts).
 
 Every answer is checked for what its reader needs (the check's "25 numbers checked", the
-request's link or number, the signer's name and document, the file's bytes). It prints, per
+request's link or number, the signer's name, the file's size). It prints, per
 kind, the answers, p50, p95 and p99, the ratio of its p95 to the static file's p95, the
 throughput, and the errors (any status but 2xx or 3xx, an exception, an answer without its
 content). Targets: no errors; p95(live check) at most 3x p95(static file).
@@ -38,7 +39,8 @@ codes (409, each page naming the number taken), and checks what is stored: one r
 submitted holding claims on its 3 numbers, 49 drafts holding none.
 
 A missed target is printed as MISSED; it exits non-zero on errors only (a race with other than
-one winner is an error). It stops by itself after twice --seconds plus seeding and serving.
+one winner is an error). It stops by itself: --seconds per database, plus seeding, serving and
+the race.
 """
 
 import argparse
