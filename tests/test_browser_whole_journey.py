@@ -348,11 +348,28 @@ def test_an_owner_ports_numbers_from_an_empty_account_to_a_verified_packet(
         staff_page.get_by_role("link", name="Download packet").click()
     packet = downloaded.value.path().read_bytes()
     reader = PdfReader(io.BytesIO(packet))
-    bookmarks = [item.title for item in reader.outline if not isinstance(item, list)]
-    assert len(bookmarks) >= 3, bookmarks
-    assert any("LOA" in title or "Letter" in title for title in bookmarks), bookmarks
-    assert any("bill" in title.lower() for title in bookmarks), bookmarks
-    assert "evidence.json" in reader.attachments
+    bookmarks = {
+        item.title: reader.get_destination_page_number(item)
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
+    assert list(bookmarks) == ["Cover summary", "Signed LOA", "Bill (proof of ownership)"]
+    pages = [page.extract_text() for page in reader.pages]
+    cover, loa, bill = (pages[number] for number in bookmarks.values())
+    assert " ".join(cover.split()).startswith(f"Port request packet {TITLE}")
+    # The LOA signed again after the correction, with its certificate, then the bill.
+    assert loa.startswith("Letter of Authorization")
+    assert f"PIN or passcode {NEW_PIN}" in loa
+    assert pages[bookmarks["Signed LOA"] + 1].startswith("Certificate of completion")
+    assert "HARBOR CLINIC, LLC" in bill and bookmarks["Bill (proof of ownership)"] == len(pages) - 1
+    evidence = json.loads(reader.attachments["evidence.json"][0])
+    assert evidence["port_request"]["id"] == request_id
+    assert evidence["port_request"]["carrier_codes"] == ["PASSCODE_PIN_INVALID"]
+    assert {
+        row["e164"]: (row["routing_id"], row["tracking_source_id"])
+        for row in evidence["port_request"]["numbers"]
+    } == CONFIGURED
+    assert evidence["signing"]["signer_name"] == SIGNER
     saved = tmp_path / "packet.pdf"
     saved.write_bytes(packet)
     owner.goto(f"{served}/packets/verify")
