@@ -253,7 +253,11 @@ def _rows(text, separator):
     except csv.Error as exc:
         row = (number or 0) + 1  # the rows before it are one line each
         line = next(itertools.islice(io.StringIO(text, newline=""), row - 1, None), "")
-        cells = next(csv.reader([line], delimiter=separator), [""])
+        try:
+            cells = next(csv.reader([line], delimiter=separator), [""])
+        except csv.Error:
+            # The line alone fails too: a cell longer than the csv module reads (128 KB).
+            raise NumberListError(_too_long(row, line, separator, header)) from None
         column = _column_name(len(cells) - 1, header)
         if '"' in line:
             raise NumberListError(_never_closed(row, column)) from None
@@ -261,6 +265,19 @@ def _rows(text, separator):
             f"Row {row}: this file cannot be read as CSV ({exc}) in {column}. "
             "Check that it is the list of numbers you meant to upload."
         ) from None
+
+
+def _too_long(row, line, separator, header):
+    """Return the message for a row with a cell too long to read as CSV."""
+    limit = csv.field_size_limit()
+    index = next(
+        (i for i, cell in enumerate(line.split(separator)) if len(cell) > limit),
+        0,
+    )
+    return (
+        f"Row {row}: a cell in {_column_name(index, header)} is over {limit:,} characters, "
+        "longer than any number or name. Check that it is the list of numbers you meant to upload."
+    )
 
 
 def _run_on(text, row, cells, header, last_line):
