@@ -506,7 +506,7 @@ def test_a_kill_inside_a_submit_keeps_the_draft_and_the_submit_then_works(app, o
 
 # 3. PostgreSQL's connections end under load (PostgreSQL only).
 
-needs_postgresql = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL's connections end")
+needs_postgresql = pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only")
 CLUSTER = ["pg_ctlcluster", "--skip-systemctl-redirect"]
 LOAD_TABS = 6
 # How long a stop may take to shut down (pg_ctl's -t) before it fails.
