@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.models import Account, OutboxEmail, PortRequest, User, utcnow
+from portal.staff.actions import start_review
 from signing import SigningEnvelope, tokens
 from tests import test_browser
 from tests.a11y import assert_accessible
@@ -118,6 +119,15 @@ def _fill(app, ids):
     ids["submitted"] = draft(1021, loa=False)
     assert sign_here(owner_client, ids["submitted"]).status_code == 302
     assert owner_client.post(f"/port-requests/{ids['submitted']}/submit").status_code == 302
+    # In review: staff's page offers the carrier's codes to send it back with.
+    ids["in_review"] = draft(1111)
+    assert owner_client.post(f"/port-requests/{ids['in_review']}/submit").status_code == 302
+    with app.app_context():
+        staff = User.get_by_id(ids["staff"])
+        assert start_review(ids["in_review"], user=staff, shown="submitted") is not None
+    # A draft with nothing in it yet: the steps' problems.
+    with app.app_context():
+        ids["empty"] = PortRequest.create(account=owner.account_id, created_by=owner).id
     # Sent back by Carrier Relations for the PIN: the owner's fix page.
     ids["sent_back"] = draft(1031)
     assert owner_client.post(f"/port-requests/{ids['sent_back']}/submit").status_code == 302
@@ -259,9 +269,50 @@ def _api_key_made(page, site):
     page.wait_for_load_state("load")
 
 
+def _wrong_password(page, site):
+    _go("/login")(page, site)
+    page.get_by_label("Email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill("not it")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("do not match")
+
+
+def _details_saved_with_problems(page, site):
+    _go("/port-requests/{empty}/details")(page, site)
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_load_state("load")
+    expect(page.locator(".step-problems")).to_contain_text("problems on this step")
+
+
+def _numbers_typed(page, site):
+    _go("/port-requests/{empty}/numbers")(page, site)
+    page.get_by_label("Phone numbers").press_sequentially(
+        "(212) 736-5000\n416 555 1234\n212 555 0150", delay=5
+    )
+    page.locator("#check-status").filter(has_text="3 numbers checked").wait_for()
+
+
+def _signed_without_a_signature(page, site):
+    """Agreed, but neither drawn nor typed: the server names what is missing."""
+    _go("{sign_to_sign}")(page, site)
+    page.get_by_label("I agree to sign electronically").check()
+    page.get_by_role("button", name="Sign the document").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not signed yet")
+
+
+def _declined_without_reason(page, site):
+    _go("{sign_to_sign}")(page, site)
+    page.get_by_text("I don't want to sign this").click()
+    # Spaces pass the browser's `required`; the server finds no reason in them.
+    page.get_by_label("Why do you decline?").fill("   ")
+    page.get_by_role("button", name="Decline to sign").click()
+    expect(page.get_by_role("alert")).to_contain_text("Not declined yet")
+
+
 # (test id, who is signed in, how the page is reached)
 PAGES = [
     ("sign-in", "anyone", _go("/login")),
+    ("sign-in-wrong-password", "anyone", _wrong_password),
     ("home", "owner", _go("/")),
     ("check-empty", "owner", _go("/check/")),
     ("check-typed-results", "owner", _check_typed),
@@ -270,7 +321,9 @@ PAGES = [
     ("new-request", "owner", _go("/port-requests/new")),
     ("step-general", "owner", _go("/port-requests/{draft}/general")),
     ("step-details", "owner", _go("/port-requests/{draft}/details")),
+    ("step-details-problems", "owner", _details_saved_with_problems),
     ("step-numbers-and-routing", "owner", _go("/port-requests/{draft}/numbers")),
+    ("step-numbers-typed", "owner", _numbers_typed),
     ("step-agreements", "owner", _go("/port-requests/{draft}/agreements")),
     ("step-loa", "owner", _go("/port-requests/{draft}/loa")),
     ("step-loa-sent", "owner", _go("/port-requests/{request_to_sign}/loa")),
@@ -286,11 +339,15 @@ PAGES = [
     ("accounts", "owner", _go("/accounts/4242")),
     ("fax-port", "owner", _go("/fax-ports/new")),
     ("sign", "anyone", _go("{sign_to_sign}")),
+    ("sign-problem", "anyone", _signed_without_a_signature),
+    ("sign-decline-problem", "anyone", _declined_without_reason),
     ("sign-signed", "anyone", _go("{sign_signed}")),
     ("sign-declined", "anyone", _go("{sign_declined}")),
     ("sign-expired", "anyone", _go("{sign_expired}")),
     ("queue", "staff", _go("/queue/")),
     ("staff-request", "staff", _go("/staff/requests/{submitted}")),
+    ("staff-request-in-review", "staff", _go("/staff/requests/{in_review}")),
+    ("staff-check", "staff", _go("/check/")),
     ("staff-request-sent-back", "staff", _go("/staff/requests/{sent_back}")),
     ("outbox", "staff", _go("/outbox/")),
     ("outbox-email", "staff", _go("/outbox/{outbox_email}")),
