@@ -137,6 +137,9 @@ def shoot(page, folder, name, at=None, sizes=("desktop", "phone")):
         viewport = {"desktop": DESKTOP, "phone": PHONE}[size]
         page.set_viewport_size(viewport)
         assert_accessible(page, f"{name} at {size} size")
+        # Nothing wider than the viewport: the page never scrolls sideways (a table scrolls in
+        # its own box).
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), name
         if at is not None:
             at.evaluate("element => element.scrollIntoView({block: 'start'})")
         else:
