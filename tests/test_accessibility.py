@@ -40,6 +40,8 @@ DESKTOP = {"viewport": {"width": 1280, "height": 900}}
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 SIZES = {"desktop": DESKTOP, "phone": PHONE}
 SIGNER = {"name": "Dana Reyes", "email": "dana@harborclinic.com", "message": "Please sign."}
+TITLE = "Harbor Clinic main lines"
+TO_SIGN = "Sign: Letter of Authorization for HARBOR CLINIC, LLC"
 RESET_LINK = re.compile(r"http://[^\s\"<>]+(/reset-password/[A-Za-z0-9_.\-]+)")
 
 
@@ -309,67 +311,129 @@ def _declined_without_reason(page, site):
     expect(page.get_by_role("alert")).to_contain_text("Not declined yet")
 
 
-# (test id, who is signed in, how the page is reached)
+# (test id, who is signed in, how the page is reached, its heading, words it shows in that state)
 PAGES = [
-    ("sign-in", "anyone", _go("/login")),
-    ("sign-in-wrong-password", "anyone", _wrong_password),
-    ("home", "owner", _go("/")),
-    ("check-empty", "owner", _go("/check/")),
-    ("check-typed-results", "owner", _check_typed),
-    ("check-csv-results", "owner", _check_csv),
-    ("port-requests", "owner", _go("/port-requests/")),
-    ("new-request", "owner", _go("/port-requests/new")),
-    ("step-general", "owner", _go("/port-requests/{draft}/general")),
-    ("step-details", "owner", _go("/port-requests/{draft}/details")),
-    ("step-details-problems", "owner", _details_saved_with_problems),
-    ("step-numbers-and-routing", "owner", _go("/port-requests/{draft}/numbers")),
-    ("step-numbers-typed", "owner", _numbers_typed),
-    ("step-agreements", "owner", _go("/port-requests/{draft}/agreements")),
-    ("step-loa", "owner", _go("/port-requests/{draft}/loa")),
-    ("step-loa-sent", "owner", _go("/port-requests/{request_to_sign}/loa")),
-    ("step-bill", "owner", _go("/port-requests/{draft}/bill")),
-    ("step-bill-uploaded", "owner", _go("/port-requests/{ready}/bill")),
-    ("step-submit-to-do", "owner", _go("/port-requests/{draft}/submit")),
-    ("step-submit-ready", "owner", _go("/port-requests/{ready}/submit")),
-    ("request-draft", "owner", _go("/port-requests/{draft}")),
-    ("request-submitted", "owner", _go("/port-requests/{submitted}")),
-    ("request-action-required", "owner", _go("/port-requests/{sent_back}")),
-    ("request-fix", "owner", _go("/port-requests/{sent_back}/fix")),
-    ("request-cancel", "owner", _go("/port-requests/{submitted}/cancel")),
-    ("accounts", "owner", _go("/accounts/4242")),
-    ("fax-port", "owner", _go("/fax-ports/new")),
-    ("sign", "anyone", _go("{sign_to_sign}")),
-    ("sign-problem", "anyone", _signed_without_a_signature),
-    ("sign-decline-problem", "anyone", _declined_without_reason),
-    ("sign-signed", "anyone", _go("{sign_signed}")),
-    ("sign-declined", "anyone", _go("{sign_declined}")),
-    ("sign-expired", "anyone", _go("{sign_expired}")),
-    ("queue", "staff", _go("/queue/")),
-    ("staff-request", "staff", _go("/staff/requests/{submitted}")),
-    ("staff-request-in-review", "staff", _go("/staff/requests/{in_review}")),
-    ("staff-check", "staff", _go("/check/")),
-    ("staff-request-sent-back", "staff", _go("/staff/requests/{sent_back}")),
-    ("outbox", "staff", _go("/outbox/")),
-    ("outbox-email", "staff", _go("/outbox/{outbox_email}")),
-    ("verify-form", "anyone", _go("/packets/verify")),
-    ("verify-result", "anyone", _verified),
-    ("settings-api-keys", "owner", _go("/settings/")),
-    ("settings-api-key-made", "owner", _api_key_made),
-    ("settings-webhooks", "owner", _go("/settings/webhooks/")),
-    ("forgot-password", "anyone", _go("/forgot-password")),
-    ("forgot-password-sent", "anyone", _reset_asked),
-    ("reset-password", "anyone", _go("{reset}")),
-    ("not-found", "owner", _go("/port-requests/999999")),
-    ("not-found-signed-out", "anyone", _go("/no-such-page")),
+    ("sign-in", "anyone", _go("/login"), "Sign in", None),
+    ("sign-in-wrong-password", "anyone", _wrong_password, "Sign in", None),
+    ("home", "owner", _go("/"), "Port requests", None),
+    ("check-empty", "owner", _go("/check/"), "Check portability", None),
+    ("check-typed-results", "owner", _check_typed, "Check portability", None),
+    ("check-csv-results", "owner", _check_csv, "Check portability", None),
+    ("port-requests", "owner", _go("/port-requests/"), "Port requests", None),
+    ("new-request", "owner", _go("/port-requests/new"), "Start a port request", None),
+    ("step-general", "owner", _go("/port-requests/{draft}/general"), "General", None),
+    ("step-details", "owner", _go("/port-requests/{draft}/details"), "Details", None),
+    ("step-details-problems", "owner", _details_saved_with_problems, "Details", None),
+    (
+        "step-numbers-and-routing",
+        "owner",
+        _go("/port-requests/{draft}/numbers"),
+        "Numbers and configuration",
+        None,
+    ),
+    ("step-numbers-typed", "owner", _numbers_typed, "Numbers and configuration", None),
+    ("step-agreements", "owner", _go("/port-requests/{draft}/agreements"), "Agreements", None),
+    ("step-loa", "owner", _go("/port-requests/{draft}/loa"), "Letter of Authorization", None),
+    (
+        "step-loa-sent",
+        "owner",
+        _go("/port-requests/{request_to_sign}/loa"),
+        "Letter of Authorization",
+        "Sent to Dana Reyes",
+    ),
+    ("step-bill", "owner", _go("/port-requests/{draft}/bill"), "Proof of ownership", None),
+    ("step-bill-uploaded", "owner", _go("/port-requests/{ready}/bill"), "Proof of ownership", None),
+    (
+        "step-submit-to-do",
+        "owner",
+        _go("/port-requests/{draft}/submit"),
+        "Submit",
+        "To do before you submit",
+    ),
+    (
+        "step-submit-ready",
+        "owner",
+        _go("/port-requests/{ready}/submit"),
+        "Submit",
+        "Everything is in.",
+    ),
+    ("request-draft", "owner", _go("/port-requests/{draft}"), TITLE, "Status: Draft"),
+    ("request-submitted", "owner", _go("/port-requests/{submitted}"), TITLE, "Status: Submitted"),
+    (
+        "request-action-required",
+        "owner",
+        _go("/port-requests/{sent_back}"),
+        TITLE,
+        "Status: Action required",
+    ),
+    ("request-fix", "owner", _go("/port-requests/{sent_back}/fix"), "Fix and resubmit", None),
+    (
+        "request-cancel",
+        "owner",
+        _go("/port-requests/{submitted}/cancel"),
+        "Cancel this port request?",
+        None,
+    ),
+    ("accounts", "owner", _go("/accounts/4242"), "Acme Dental", None),
+    ("fax-port", "owner", _go("/fax-ports/new"), "Port fax numbers", None),
+    ("sign", "anyone", _go("{sign_to_sign}"), TO_SIGN, None),
+    ("sign-problem", "anyone", _signed_without_a_signature, TO_SIGN, None),
+    ("sign-decline-problem", "anyone", _declined_without_reason, TO_SIGN, None),
+    ("sign-signed", "anyone", _go("{sign_signed}"), "This document is already signed", None),
+    ("sign-declined", "anyone", _go("{sign_declined}"), "You declined to sign this document", None),
+    ("sign-expired", "anyone", _go("{sign_expired}"), "This signing link has expired", None),
+    ("queue", "staff", _go("/queue/"), "Queue", None),
+    ("staff-request", "staff", _go("/staff/requests/{submitted}"), TITLE, "Submitted"),
+    ("staff-request-in-review", "staff", _go("/staff/requests/{in_review}"), TITLE, "In review"),
+    ("staff-check", "staff", _go("/check/"), "Check portability for an account", None),
+    (
+        "staff-request-sent-back",
+        "staff",
+        _go("/staff/requests/{sent_back}"),
+        TITLE,
+        "Action required",
+    ),
+    ("outbox", "staff", _go("/outbox/"), "Outbox", None),
+    (
+        "outbox-email",
+        "staff",
+        _go("/outbox/{outbox_email}"),
+        "Choose a new PortDesk password",
+        None,
+    ),
+    ("verify-form", "anyone", _go("/packets/verify"), "Verify a packet", None),
+    (
+        "verify-result",
+        "anyone",
+        _verified,
+        "Verify a packet",
+        "A packet sealed by this PortDesk, unchanged since",
+    ),
+    ("settings-api-keys", "owner", _go("/settings/"), "Settings", None),
+    ("settings-api-key-made", "owner", _api_key_made, "Settings", "Your new API key"),
+    ("settings-webhooks", "owner", _go("/settings/webhooks/"), "Webhooks", None),
+    ("forgot-password", "anyone", _go("/forgot-password"), "Forgot your password?", None),
+    ("forgot-password-sent", "anyone", _reset_asked, "Forgot your password?", None),
+    ("reset-password", "anyone", _go("{reset}"), "Choose a new password", None),
+    ("not-found", "owner", _go("/port-requests/999999"), "Page not found", None),
+    ("not-found-signed-out", "anyone", _go("/no-such-page"), "Page not found", None),
 ]
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-@pytest.mark.parametrize(("name", "who", "reach"), PAGES, ids=[p[0] for p in PAGES])
-def test_the_page_has_no_serious_accessibility_violation(site, sessions, size, name, who, reach):
+@pytest.mark.parametrize(
+    ("name", "who", "reach", "heading", "shows"), PAGES, ids=[p[0] for p in PAGES]
+)
+def test_the_page_has_no_serious_accessibility_violation(
+    site, sessions, size, name, who, reach, heading, shows
+):
     page = _page(sessions(who, size))
     try:
         reach(page, site)
+        # The page meant, in the state meant: a page that lost its way would pass axe too.
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        if shows:
+            expect(page.locator("main")).to_contain_text(shows)
         assert_accessible(page, f"{name} at {size} size")
     finally:
         page.close()
