@@ -56,6 +56,8 @@ class Site:
         self.base = base
         self.app = setup_app
         self.ids = {}
+        # Where the numbers of the next draft made during the tests start.
+        self.fresh = 2001
 
     def url(self, path):
         return self.base + path
@@ -311,6 +313,19 @@ def _declined_without_reason(page, site):
     expect(page.get_by_role("alert")).to_contain_text("Not declined yet")
 
 
+def _just_signed(page, site):
+    """A fresh LOA signed in the page with a typed name: the page the signer lands on."""
+    site.fresh += 10
+    _, link, _ = _loa_sent(site.app, site.fresh)
+    page.goto(site.url(link))
+    page.wait_for_load_state("load")
+    page.get_by_label("I agree to sign electronically").check()
+    page.get_by_label("Type your name instead").check()
+    page.get_by_label("Type your name to sign with it").fill("Dana Reyes")
+    page.get_by_role("button", name="Sign the document").click()
+    expect(page.get_by_role("status").first).to_contain_text("your signature is in place")
+
+
 # (test id, who is signed in, how the page is reached, its heading, words it shows in that state)
 PAGES = [
     ("sign-in", "anyone", _go("/login"), "Sign in", None),
@@ -379,6 +394,7 @@ PAGES = [
     ("sign", "anyone", _go("{sign_to_sign}"), TO_SIGN, None),
     ("sign-problem", "anyone", _signed_without_a_signature, TO_SIGN, None),
     ("sign-decline-problem", "anyone", _declined_without_reason, TO_SIGN, None),
+    ("sign-done", "anyone", _just_signed, "You signed " + TO_SIGN[len("Sign: ") :], None),
     ("sign-signed", "anyone", _go("{sign_signed}"), "This document is already signed", None),
     ("sign-declined", "anyone", _go("{sign_declined}"), "You declined to sign this document", None),
     ("sign-expired", "anyone", _go("{sign_expired}"), "This signing link has expired", None),
