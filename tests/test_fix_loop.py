@@ -764,3 +764,14 @@ def test_a_file_that_is_no_bill_is_named_in_the_page(app, owner, owner_client):
     assert "The bill was not stored" in text_of(answer)
     with app.app_context():
         assert Document.select().where(Document.kind == "bill").count() == 1
+
+
+def test_a_field_that_passes_our_rules_is_not_called_fixed(app, owner, owner_client):
+    # The carrier says the PIN is wrong; our rules cannot know that, so the page must not tell the
+    # owner that nothing is left to fix before they have changed it.
+    request_id = sent_back(app, owner, ["PASSCODE_PIN_INVALID"])
+
+    words = text_of(owner_client.get(fix_url(request_id)))
+
+    assert "Nothing is left to fix" not in words
+    assert "Correct what the carrier flagged in the form below, then resubmit" in words
