@@ -124,6 +124,10 @@ def load_inventory(text):
         return json.loads(text.removeprefix("\ufeff"))
     except json.JSONDecodeError as exc:
         raise InventoryError([f"line {exc.lineno}, column {exc.colno}: {exc.msg}"]) from None
+    except RecursionError:
+        # Thousands of brackets deep: valid JSON, but no inventory (accounts, lists, items).
+        problem = "top level: nested more deeply than an inventory is (accounts, lists, items)"
+        raise InventoryError([problem]) from None
 
 
 def import_inventory(data, dry_run=False):

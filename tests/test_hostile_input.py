@@ -12,6 +12,7 @@ loses no row silently (each row is a result or named as a problem).
 import csv
 import html as html_module
 import io
+import json
 import re
 from typing import NamedTuple
 
@@ -20,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from portal.models import (
+    Account,
     Document,
     DocumentContent,
     FaxTicket,
@@ -231,7 +233,7 @@ def test_an_accepted_file_accounts_for_every_row_on_the_check_page(app, owner_cl
         page = response.text
         assert 'role="alert"' not in page.split("check-summary")[0], (name, page[-3000:])
         results = results_download(owner_client, page)
-        checked = re.search(r"([\d,]+) numbers? checked from numbers\.csv", page)
+        checked = re.search(r">([\d,]+) numbers? checked from numbers\.csv", page)
         assert int(checked.group(1).replace(",", "")) == len(results), name
         # Every row is a result, or named as a problem (a row without a usable number).
         named = {int(row) for row in re.findall(r"<li>Row (\d+), ", page)}
@@ -284,3 +286,149 @@ def test_an_accepted_file_added_to_a_draft_keeps_every_usable_row(app, owner_cli
         # A row not added is named; a named row may have been added too (an ID left empty).
         named = set(map(int, re.findall(r"Row (\d+), ", page)))
         assert 0 < added <= len(numbered_rows(data)) <= added + len(named), name
+
+
+# ---------------------------------------------------------------------------------------------
+# Typed numbers: the check page's box, the wizard's, and the fax ticket's.
+
+TYPED = {
+    "formulas": '=HYPERLINK("http://evil.test","x")\n@SUM(A1)\n+1 212 736 5000\n-1',
+    "a NUL inside a number": "212\x00736 5000\n2127365001",
+    "control characters": "2127365000\x07\n\x1b[31m2127365001",
+    "bidi and zero-width": "212\u202e7365000\u202c\n\u200b212 736 5001\ufeff",
+    "fullwidth digits": "２１２７３６５０００；（２１２）７３６－５００１",
+    "CRLF, CR and LF mixed": "2127365000\r\n2127365001\r2127365002\n\n2127365003",
+    "a 999,990-character line": "2" * 999_990,
+    "lone surrogate-free astral text": "📞 212 736 5000, 𝟐𝟏𝟐𝟕𝟑𝟔𝟓𝟎𝟎𝟏",
+}
+TYPED_REFUSED = {
+    "over 1,000,000 characters": (
+        "2" * 1_000_001,
+        "That is too much text: upload the list as a CSV.",
+    ),
+    "one number over the limit": (
+        "2127365000\n" * (MAX_ENTRIES + 1),
+        f"You entered {MAX_ENTRIES + 1:,} numbers; one check takes at most {MAX_ENTRIES:,}. "
+        "Split the list.",
+    ),
+}
+
+
+def typed_pieces(text):
+    """Count what was typed as the owner sees it: one number per comma, semicolon, tab or line."""
+    lines = re.split(r"\r\n|\r|\n", text)
+    return sum(1 for line in lines for piece in re.split(r"[,;\t，；]", line) if piece.strip())
+
+
+def test_typed_numbers_are_each_a_result_or_refused_saying_why(app, owner_client, draft):
+    for name, text in TYPED.items():
+        with owner_client.post("/check/", data={"numbers": text}) as response:
+            assert response.status_code == 200, name
+            page = text_of(response)
+        checked = re.search(r">([\d,]+) numbers? checked from the numbers you typed", page)
+        assert checked and int(checked[1].replace(",", "")) == typed_pieces(text), name
+        before = counts(app)
+        with owner_client.post(f"/port-requests/{draft}/numbers/add", data={"numbers": text}):
+            pass
+        with app.app_context():
+            rows = PortNumber.select().where(PortNumber.port_request == draft)
+            if len(text) > 10_000:  # longer than a row's text may be: refused whole
+                assert rows.count() == before["port_number"], name
+            else:
+                assert rows.count() == before["port_number"] + typed_pieces(text), name
+                # A NUL cannot be stored (PostgreSQL refuses it): the row keeps the rest.
+                assert all("\x00" not in row.phone_number for row in rows), name
+    for name, (text, sentence) in TYPED_REFUSED.items():
+        for url in ("/check/", f"/port-requests/{draft}/numbers/add"):
+            before = counts(app)
+            with owner_client.post(url, data={"numbers": text}) as response:
+                assert response.status_code == 200, name
+                assert sentence in text_of(response), (name, url)
+            assert counts(app) == before, (name, url)
+
+
+FAX_REFUSED = {
+    "": "Enter the fax numbers to port.",
+    "\x00\u200b\u202e": "Has an invisible character (U+200B ZERO WIDTH SPACE): retype",
+    "\u202e614 322 1002\u202c": "Has an invisible character (U+202E RIGHT-TO-LEFT OVERRIDE)",
+    "=HYPERLINK(1)\n6143221001": "1 of 2 numbers can't be ported, as listed below",
+    "614322\x001001": "1 of 1 numbers can't be ported",
+    "6143221001\n" * 101: "You entered 101 numbers; one ticket takes at most 100.",
+    "6" * 10_001: "That is more text than 100 numbers take",
+}
+
+
+def fax_form(numbers):
+    return {
+        "numbers": numbers,
+        "fax_proof": (io.BytesIO(PDF), "bill.pdf"),
+        "fax_loa": (io.BytesIO(PNG), "loa.png"),
+    }
+
+
+def test_a_fax_ticket_takes_hostile_numbers_only_as_portable_numbers(app, owner_client):
+    for numbers, sentence in FAX_REFUSED.items():
+        before = counts(app)
+        with owner_client.post("/fax-ports/new", data=fax_form(numbers)) as response:
+            assert response.status_code == 200, repr(numbers)
+            assert sentence in text_of(response), repr(numbers)
+        assert counts(app) == before, repr(numbers)
+    # Fullwidth digits, fullwidth separators and a formula-like sign file fine.
+    typed = "（６１４）３２２－１００１；614.322.1002\r+1 614 322 1003"
+    with owner_client.post("/fax-ports/new", data=fax_form(typed)) as response:
+        assert response.status_code == 302
+    with app.app_context():
+        ticket = FaxTicket.get()
+        assert json.loads(ticket.numbers) == ["+16143221001", "+16143221002", "+16143221003"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The inventory import: a JSON file on the command line.
+
+INVENTORY_REFUSED = {
+    "not JSON": (b"id,name\n1,Acme\n", "line 1, column 1: Expecting value"),
+    "UTF-16": ('{"accounts": []}'.encode("utf-16"), "not UTF-8 text (save the file as UTF-8)"),
+    "invalid UTF-8": (b'{"accounts": [{"id": 1, "name": "Caf\xe9"}]}', "not UTF-8 text"),
+    "a top-level list": (b"[]", 'top level: must be an object with an "accounts" list'),
+    "null": (b"null", 'top level: must be an object with an "accounts" list, got null'),
+    "10,000 levels": (
+        b'{"accounts": ' + b"[" * 10_000 + b"]" * 10_000 + b"}",
+        "nested more deeply than an inventory is",
+    ),
+    "NaN": (b'{"accounts": [{"id": NaN, "name": "Acme"}]}', "accounts[0].id: must be a whole"),
+    "1e400": (b'{"accounts": [{"id": 1e400, "name": "Acme"}]}', "accounts[0].id: must be a whole"),
+    "2**70": (
+        f'{{"accounts": [{{"id": {2**70}, "name": "Acme"}}]}}'.encode(),
+        "accounts[0].id: must be between 1 and 2147483647",
+    ),
+    "wrong types": (
+        b'{"accounts": [{"id": "4242", "name": ["Acme"], "tracking_numbers": {}}]}',
+        "accounts[0].name: must be text",
+    ),
+    "formula number": (
+        b'{"accounts": [{"id": 1, "name": "A", "receiving_numbers": [{"number": "=1+1"}]}]}',
+        "accounts[0].receiving_numbers[0].number:",
+    ),
+}
+
+
+def test_the_inventory_import_refuses_hostile_json_naming_the_problem(app, runner, tmp_path):
+    path = tmp_path / "inventory.json"
+    for name, (data, problem) in INVENTORY_REFUSED.items():
+        path.write_bytes(data)
+        before = counts(app)
+        result = runner.invoke(args=["inventory", "import", str(path)])
+        assert result.exit_code == 1, (name, result.output, result.exception)
+        assert "Refused inventory.json: nothing was imported." in result.output, name
+        assert problem in result.output, (name, result.output)
+        assert counts(app) == before
+    # Text with a BOM, NULs, control and format characters imports; a NUL is never stored.
+    path.write_bytes(
+        '\ufeff{"accounts": [{"id": 7, "name": "Ac\\u0000me \\u202eDental", '
+        '"receiving_numbers": [{"number": "２１２\\u200b７３６５０００", '
+        '"name": "\\u0007Desk"}]}]}'.encode()
+    )
+    result = runner.invoke(args=["inventory", "import", str(path)])
+    assert result.exit_code == 0, (result.output, result.exception)
+    with app.app_context():
+        assert Account.get_by_id(7).name == "Acme \u202eDental"
