@@ -82,3 +82,33 @@ def test_secret_key_from_environment_wins_over_the_file(database_url, tmp_path, 
     app = create_app(config)
     assert app.config["SECRET_KEY"] == "from-the-environment"
     assert not (tmp_path / "secret_key").exists()
+
+
+# The list loads inside zipcodes' compiled core on its first lookup: count the lookups wsgi makes.
+READS_ZIP_LIST_ON_IMPORT = """
+import zipcodes
+asked = []
+lookup = zipcodes.matching
+zipcodes.matching = lambda five, **kw: asked.append(five) or lookup(five, **kw)
+import wsgi
+print(len(asked) == 1 and zipcodes.matching(asked[0]) != [])
+"""
+
+
+def test_wsgi_loads_the_zip_list_before_gunicorn_forks(database_url, tmp_path):
+    # gunicorn preloads wsgi.py in its master: the USPS list read there is shared by every worker,
+    # so no owner's first address check waits half a second for it.
+    import subprocess
+    import sys
+
+    from portal import ROOT
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", READS_ZIP_LIST_ON_IMPORT],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url, "INSTANCE_PATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.split() == ["True"]

@@ -95,6 +95,12 @@ def _check_state(form, prefix, state):
     return None
 
 
+def load_zip_list():
+    """Read the USPS list now (about half a second) rather than on the first address checked:
+    wsgi.py calls it in gunicorn's master, so every worker shares it and no owner waits for it."""
+    zipcodes.matching("00501")
+
+
 def _check_zip(form, prefix, zip_code, state):
     if zip_code is None:
         return
