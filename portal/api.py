@@ -6,6 +6,7 @@ or not a route matched, so that holds for unknown URLs and failures before routi
 """
 
 import json
+import math
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -88,13 +89,59 @@ def json_body():
     try:
         # Parsed here rather than by get_json(), which answers None both for bad JSON and `null`.
         # NaN and Infinity are Python's extension, not JSON.
-        return json.loads(request.get_data(cache=False), parse_constant=_not_json)
-    except (ValueError, RecursionError):
+        return json.loads(
+            request.get_data(cache=False),
+            parse_constant=_not_json,
+            parse_float=_finite,
+            parse_int=_whole,
+            object_pairs_hook=_object,
+        )
+    except _Unreadable as error:
+        raise ApiError(400, "malformed_json", str(error)) from None
+    except UnicodeDecodeError:
+        message = "The body is not valid JSON: it is not UTF-8 text. Send it encoded as UTF-8."
+        raise ApiError(400, "malformed_json", message) from None
+    except RecursionError:
+        message = (
+            "The body is not valid JSON here: it is nested too deeply. Send each field as a "
+            "text or a short list."
+        )
+        raise ApiError(400, "malformed_json", message) from None
+    except ValueError:
         raise ApiError(400, "malformed_json", "The body is not valid JSON.") from None
+
+
+class _Unreadable(ValueError):
+    """JSON that parses, but that no answer could be sure to mean what was sent."""
 
 
 def _not_json(name):
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text):
+    # 1e400 would become infinity, which no JSON answer can hold.
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Unreadable(f"The number {text[:40]} is too large: send it as a string.")
+    return value
+
+
+def _whole(text):
+    # Python refuses over 4,300 digits anyway; no id or count comes near 30.
+    if len(text) > 30:
+        raise _Unreadable(f"The number {text[:40]}... is too large: send it as a string.")
+    return int(text)
+
+
+def _object(pairs):
+    # With a key twice, which value counts is the parser's whim: say so rather than pick one.
+    found = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Unreadable(f'The key "{key[:100]}" appears twice in one object: send it once.')
+        found[key] = value
+    return found
 
 
 def _numbers_from_body():

@@ -15,8 +15,11 @@ import io
 import json
 import re
 from typing import NamedTuple
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
@@ -35,6 +38,7 @@ from portal.models import (
 )
 from portal.number_lists import CSV_MAX_BYTES
 from portal.portability import MAX_ENTRIES
+from tests.test_api import bearer, issue_key
 from tests.test_fax import PDF, PNG
 
 PORTABLE = "(212) 736-5000"
@@ -432,3 +436,281 @@ def test_the_inventory_import_refuses_hostile_json_naming_the_problem(app, runne
     assert result.exit_code == 0, (result.output, result.exception)
     with app.app_context():
         assert Account.get_by_id(7).name == "Acme \u202eDental"
+
+
+# ---------------------------------------------------------------------------------------------
+# The JSON API: every endpoint gets bodies that are not what it asks for.
+
+API = "/api/v1"
+JSON_TYPE = "application/json"
+DEEP = b'{"numbers": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+# (body, content type) pairs every endpoint that takes JSON must refuse with a 4xx.
+REFUSED_BODIES = {
+    "not JSON": (b"numbers=2127365000", JSON_TYPE),
+    "invalid UTF-8": (b'{"friendly_name": "Caf\xe9"}', JSON_TYPE),
+    "latin-1 declared": (b'{"friendly_name": "Caf\xe9"}', "application/json; charset=latin-1"),
+    "a top-level array": (b"[]", JSON_TYPE),
+    "a top-level string": (b'"numbers"', JSON_TYPE),
+    "a top-level number": (b"2127365000", JSON_TYPE),
+    "null": (b"null", JSON_TYPE),
+    "10,000 levels": (DEEP, JSON_TYPE),
+    "NaN": (b'{"numbers": NaN}', JSON_TYPE),
+    "Infinity": (b'{"friendly_name": -Infinity}', JSON_TYPE),
+    "1e400": (b'{"friendly_name": 1e400, "numbers": [1e400]}', JSON_TYPE),
+    "duplicate keys": (b'{"numbers": [], "numbers": ["2127365000"]}', JSON_TYPE),
+    "unknown keys": (b'{"numbers": [], "pin": "1234"}', JSON_TYPE),
+    "numbers of the wrong type": (b'{"numbers": {"phone_number": 2127365000}}', JSON_TYPE),
+    "2**70 ids": (
+        f'{{"numbers": [{{"phone_number": "2127365000", "routing_id": {2**70}}}]}}'.encode(),
+        JSON_TYPE,
+    ),
+    "text/plain": (b'{"numbers": []}', "text/plain"),
+    "form encoded": (b"numbers=2127365000", "application/x-www-form-urlencoded"),
+    "no content type": (b'{"numbers": []}', None),
+    "20 MB of one field": (json.dumps({"friendly_name": "x" * 20_000_000}).encode(), JSON_TYPE),
+    "25 MB, over the limit": (b'{"numbers": ["' + b"2" * 25 * 2**20 + b'"]}', JSON_TYPE),
+}
+# What each endpoint may not refuse because it takes the field: the checks take only numbers.
+TAKEN = {
+    "checks": {"unknown keys", "20 MB of one field", "1e400", "2**70 ids"},
+    "create": set(),
+    "change": set(),
+}
+
+
+@pytest.fixture
+def api(app, inventory):
+    """Acme's key, Globex's key, a draft of each, and a client."""
+    acme, globex = inventory
+    with app.app_context():
+        mine = PortRequest.create(account=acme, details='{"friendly_name": "Mine"}').id
+        theirs = PortRequest.create(account=globex, details='{"friendly_name": "Theirs"}').id
+    return app.test_client(), issue_key(app, acme), issue_key(app, globex), mine, theirs
+
+
+def send(client, method, url, key, body=b"", content_type=JSON_TYPE):
+    headers = bearer(key) | ({"Content-Type": content_type} if content_type else {})
+    with client.open(url, method=method, data=body, headers=headers) as response:
+        return response.status_code, response.mimetype, response.get_data()
+
+
+def strict_json(data):
+    """Parse an answer as JSON proper: NaN and Infinity are not JSON, so no client reads them."""
+    return json.loads(data, parse_constant=lambda name: pytest.fail(f"{name} in an answer"))
+
+
+def assert_refused(app, before, answer, what):
+    status, mimetype, data = answer
+    assert 400 <= status < 500, (what, status, data[:300])
+    assert mimetype == JSON_TYPE, what
+    error = strict_json(data)["error"]
+    assert error["code"] and len(error["message"]) > 20, (what, error)
+    assert counts(app) == before, what
+    return error
+
+
+def endpoints(mine):
+    return {
+        "checks": ("POST", f"{API}/portability-checks"),
+        "create": ("POST", f"{API}/port-requests"),
+        "change": ("PATCH", f"{API}/port-requests/{mine}"),
+    }
+
+
+def test_every_json_endpoint_refuses_hostile_bodies_storing_nothing(app, api):
+    client, key, _, mine, _ = api
+    for endpoint, (method, url) in endpoints(mine).items():
+        for name, (body, content_type) in REFUSED_BODIES.items():
+            before = counts(app)
+            answer = send(client, method, url, key, body, content_type)
+            if name in TAKEN[endpoint]:
+                assert answer[0] < 500 and strict_json(answer[2]), (endpoint, name)
+                continue
+            assert_refused(app, before, answer, (endpoint, name))
+    with app.app_context():
+        assert PortRequest.get_by_id(mine).fields == {"friendly_name": "Mine"}
+
+
+def test_the_messages_say_what_is_wrong_with_the_body(app, api):
+    client, key, _, mine, _ = api
+    url = f"{API}/port-requests"
+    said = {
+        name: assert_refused(app, counts(app), send(client, "POST", url, key, *sent), name)
+        for name, sent in REFUSED_BODIES.items()
+    }
+    assert said["text/plain"]["message"] == (
+        "Send the body as JSON with 'Content-Type: application/json'."
+    )
+    assert said["no content type"]["code"] == "unsupported_media_type"
+    assert said["not JSON"]["message"] == "The body is not valid JSON."
+    assert said["a top-level array"]["message"] == (
+        "The body must be a JSON object of the request's fields, not a list."
+    )
+    assert "nested too deeply" in said["10,000 levels"]["message"]
+    assert "not UTF-8" in said["invalid UTF-8"]["message"]
+    assert "appears twice" in said["duplicate keys"]["message"]
+    assert "too large" in said["1e400"]["message"]
+    assert said["25 MB, over the limit"]["code"] == "body_too_large"
+    assert (
+        "numbers[0].routing_id must be the ID as a whole number" in (said["2**70 ids"]["message"])
+    )
+
+
+def test_another_accounts_objects_and_impossible_ids_are_404s(app, api):
+    client, key, _, mine, theirs = api
+    for request_id in (theirs, 2**70, 2**31, 0):
+        for method, path in (
+            ("GET", ""),
+            ("PATCH", ""),
+            ("DELETE", ""),
+            ("GET", "/documents"),
+            ("POST", "/documents"),
+            ("GET", "/documents/1"),
+        ):
+            before = counts(app)
+            answer = send(client, method, f"{API}/port-requests/{request_id}{path}", key, b"{}")
+            assert answer[0] == 404, (method, request_id, path)
+            assert_refused(app, before, answer, (method, request_id, path))
+    for path in ("/-1", "/1e3", "/%00", "/%E2%80%AE1", "/1%00"):
+        assert send(client, "GET", f"{API}/port-requests{path}", key)[0] == 404, path
+    with app.app_context():
+        assert PortRequest.get_by_id(theirs).fields == {"friendly_name": "Theirs"}
+
+
+# Values a hostile client puts anywhere: every JSON type, and text that breaks things.
+HOSTILE_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(blacklist_categories=("Cs",)),
+        st.sampled_from(["\x00", "\r", "\u202e", "\u200b", "\ufeff", "=", "\\", '"']),
+    ),
+    max_size=40,
+)
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | HOSTILE_TEXT
+    | st.just("x" * 20_000),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(HOSTILE_TEXT, children, max_size=3)
+    ),
+    max_leaves=10,
+)
+REQUEST_KEYS = st.sampled_from(
+    ["friendly_name", "contact", "billing", "service_address", "authorized", "partial_port",
+     "requested_date", "numbers", "status", "id", "\x00"]
+)  # fmt: skip
+NUMBER_ROWS = st.lists(
+    st.dictionaries(
+        st.sampled_from(["phone_number", "routing_id", "tracking_source_id", "friendly_name"]),
+        VALUES,
+    ),
+    max_size=3,
+)
+REQUEST_BODIES = st.dictionaries(REQUEST_KEYS, VALUES, max_size=5) | st.fixed_dictionaries(
+    {"numbers": NUMBER_ROWS}
+)
+CONTENT_TYPES = st.sampled_from(
+    [JSON_TYPE, JSON_TYPE, "application/json; charset=latin-1", "text/plain", None]
+)
+# A body as sent: JSON text of a value, sometimes spoiled (a BOM, cut short, not UTF-8).
+SPOILS = st.sampled_from(
+    [
+        lambda b: b,
+        lambda b: b,
+        lambda b: b"\xef\xbb\xbf" + b,
+        lambda b: b[:-1],
+        lambda b: b + b"\xff",
+    ]
+)
+FUZZ = settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def fuzz_send(app, client, method, url, key, value, spoil, content_type):
+    """Send the value; whatever it is, the answer is JSON and a refusal stores nothing."""
+    before = counts(app)
+    body = spoil(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    answer = send(client, method, url, key, body, content_type)
+    assert answer[0] < 500, (value, answer[2][:500])
+    if answer[0] >= 400:
+        assert_refused(app, before, answer, value)
+    else:
+        assert answer[1] == JSON_TYPE
+        strict_json(answer[2])
+    return answer
+
+
+@FUZZ
+@given(value=st.fixed_dictionaries({"numbers": st.lists(VALUES, max_size=4)}) | VALUES,
+       spoil=SPOILS, content_type=CONTENT_TYPES)  # fmt: skip
+def test_fuzzed_portability_checks(app, api, value, spoil, content_type):
+    client, key, *_ = api
+    fuzz_send(app, client, "POST", f"{API}/portability-checks", key, value, spoil, content_type)
+
+
+@FUZZ
+@given(value=REQUEST_BODIES | VALUES, spoil=SPOILS, content_type=CONTENT_TYPES)
+@example(value={"numbers": [{"phone_number": "212\x00736\u202e5000", "routing_id": "902"}]},
+         spoil=lambda b: b, content_type=JSON_TYPE)  # fmt: skip
+def test_fuzzed_port_request_creation(app, api, value, spoil, content_type):
+    client, key, *_ = api
+    answer = fuzz_send(app, client, "POST", f"{API}/port-requests", key, value, spoil, content_type)
+    if answer[0] == 201:
+        created = strict_json(answer[2])
+        read = send(client, "GET", f"{API}/port-requests/{created['id']}", key)
+        assert read[0] == 200 and strict_json(read[2]) == created
+
+
+@FUZZ
+@given(value=REQUEST_BODIES | VALUES, spoil=SPOILS, content_type=CONTENT_TYPES)
+def test_fuzzed_port_request_changes(app, api, value, spoil, content_type):
+    client, key, _, mine, theirs = api
+    for request_id in (mine, theirs):
+        url = f"{API}/port-requests/{request_id}"
+        fuzz_send(app, client, "PATCH", url, key, value, spoil, content_type)
+    with app.app_context():
+        assert PortRequest.get_by_id(theirs).fields == {"friendly_name": "Theirs"}
+
+
+@FUZZ
+@given(page=HOSTILE_TEXT | st.integers().map(str), request_id=st.integers(min_value=0))
+def test_fuzzed_reads_and_deletes(app, api, page, request_id):
+    client, key, _, mine, theirs = api
+    listed = send(client, "GET", f"{API}/port-requests?{urlencode({'page': page})}", key)
+    assert listed[0] in (200, 400) and strict_json(listed[2]), page
+    for method in ("GET", "DELETE"):
+        before = counts(app)
+        answer = send(client, method, f"{API}/port-requests/{request_id}", key)
+        assert answer[0] in (200, 204, 404), (method, request_id)
+        if request_id not in (mine,):
+            assert_refused(app, before, answer, (method, request_id))
+
+
+@FUZZ
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["kind", "statement_date", "signed_date", "file", "\x00"]),
+        HOSTILE_TEXT | st.sampled_from(["bill", "signed_loa", "2026-11-01", "9999-99-99"]),
+        max_size=4,
+    ),
+    data=st.sampled_from([b"", b"\x00" * 10, PNG, ZIP, b"%PDF-1.7\n%%EOF", b"{}"]),
+    filename=HOSTILE_TEXT,
+)
+def test_fuzzed_document_uploads(app, api, fields, data, filename):
+    client, key, _, mine, theirs = api
+    for request_id in (mine, theirs):
+        form = {**fields, "file": FileStorage(io.BytesIO(data), filename=filename)}
+        boundary, body = encode_multipart(form)
+        before = counts(app)
+        url = f"{API}/port-requests/{request_id}/documents"
+        answer = send(client, "POST", url, key, body, f"multipart/form-data; boundary={boundary}")
+        assert answer[0] < 500, (fields, filename, answer[2][:300])
+        if answer[0] >= 400:
+            assert_refused(app, before, answer, (fields, filename))
+        assert request_id == mine or answer[0] == 404
