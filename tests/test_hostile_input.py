@@ -38,6 +38,7 @@ from portal.models import (
 )
 from portal.number_lists import CSV_MAX_BYTES
 from portal.portability import MAX_ENTRIES
+from portal.request_api import FIELDS as REQUEST_FIELDS
 from tests.test_api import bearer, issue_key
 from tests.test_fax import PDF, PNG
 
@@ -714,3 +715,35 @@ def test_fuzzed_document_uploads(app, api, fields, data, filename):
         if answer[0] >= 400:
             assert_refused(app, before, answer, (fields, filename))
         assert request_id == mine or answer[0] == 404
+
+
+NUMBER_KEYS = ["phone_number", "routing_id", "tracking_source_id", "friendly_name"]
+WRONG = [1, 1.5, True, None, [], {}, [1, "a"], {"x": {"y": 1}}, "\x00", "\u202e\u200b", 2**70, -1]
+
+
+def test_every_field_of_the_wrong_type_is_refused_or_named_as_a_problem(app, api):
+    client, key, _, mine, _ = api
+    sent = [(field, field) for field in REQUEST_FIELDS if field != "numbers"]
+    sent += [(f"numbers[0].{name}", {"numbers": [{name: ...}]}) for name in NUMBER_KEYS]
+    routes = [("POST", f"{API}/port-requests"), ("PATCH", f"{API}/port-requests/{mine}")]
+    blank = strict_json(send(client, "POST", f"{API}/port-requests", key, b"{}")[2])
+    empty = {(p["field"], p["message"]) for p in blank["problems"]}
+    for value in WRONG:
+        for path, shape in sent:
+            body = {shape: value} if isinstance(shape, str) else {"numbers": [{path[11:]: value}]}
+            for method, url in routes:
+                status, _, data = fuzz_send(app, client, method, url, key, body, bytes, JSON_TYPE)
+                if status >= 400 or value in (None, [], {}):  # empty: the same as not sent
+                    continue
+                # Kept as sent: the request's problems name the field, or the row says that
+                # its number is not one (a NUL is dropped on the way to the database).
+                answer = strict_json(data)
+                named = [p["field"] for p in answer["problems"]]
+                if path.startswith("numbers"):
+                    assert len(answer["numbers"]) == 1, body
+                    refused = not answer["numbers"][0]["portability"]["portable"]
+                    assert refused or any(f.startswith(path) for f in named), (body, named)
+                else:
+                    # Not what an empty field says: the wrong value itself is named.
+                    said = {(p["field"], p["message"]) for p in answer["problems"]}
+                    assert {s for s in said - empty if s[0].startswith(path)}, (body, said)
