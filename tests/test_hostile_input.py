@@ -476,6 +476,7 @@ TAKEN = {
     "checks": {"unknown keys", "20 MB of one field", "1e400", "2**70 ids"},
     "create": set(),
     "change": set(),
+    "documents": set(),
 }
 
 
@@ -515,6 +516,7 @@ def endpoints(mine):
         "checks": ("POST", f"{API}/portability-checks"),
         "create": ("POST", f"{API}/port-requests"),
         "change": ("PATCH", f"{API}/port-requests/{mine}"),
+        "documents": ("POST", f"{API}/port-requests/{mine}/documents"),
     }
 
 
