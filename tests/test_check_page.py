@@ -516,3 +516,15 @@ def test_the_filter_buttons_keep_stable_ids(owner_client, inventory):
     html = text_of(check(owner_client, numbers=f"{PORTABLE}\n{TRACKING}"))
     ids = re.findall(r'id="(filter-[\w]+)" name="reason"', html)
     assert ids == ["filter-all", "filter-portable", "filter-refused", "filter-tracking_number"]
+
+
+def test_the_headline_counts_rows_not_their_problems(owner_client, inventory):
+    # One row with two problems is one row to fix.
+    upload = csv_file(
+        "phone_number,account_id,tracking_source_id,routing_id,friendly_name\r\n"
+        f"{PORTABLE},4242,Calls,Front desk,Main line\r\n"
+        f"{TRACKING},4242,31,901,Second\r\n"
+    )
+    alert = alert_of(text_of(check(owner_client, csv_file=upload)))
+    assert "Row 2, tracking_source_id" in alert and "Row 2, routing_id" in alert
+    assert "Fix 1 row in your file" in alert
