@@ -258,14 +258,20 @@ def blocking(found):
 def claim_numbers(port_request, now):
     """Claim every number of the request in one INSERT (from its own rows, whatever their count).
 
-    Raise IntegrityError when another request holds one of them.
+    Raise IntegrityError when another request holds one of them. The rows go in in number order,
+    as completion's tracking numbers do: two transactions writing the same numbers (their claims,
+    and the taken_number rows the triggers keep) then wait for each other instead of deadlocking.
     """
-    rows = PortNumber.select(
-        PortNumber.e164,
-        Value(port_request.account_id),
-        PortNumber.port_request,
-        Value(now, converter=NumberClaim.claimed_at.db_value),
-    ).where(PortNumber.port_request == port_request)
+    rows = (
+        PortNumber.select(
+            PortNumber.e164,
+            Value(port_request.account_id),
+            PortNumber.port_request,
+            Value(now, converter=NumberClaim.claimed_at.db_value),
+        )
+        .where(PortNumber.port_request == port_request)
+        .order_by(PortNumber.e164)
+    )
     NumberClaim.insert_from(
         rows,
         [NumberClaim.number, NumberClaim.account, NumberClaim.port_request, NumberClaim.claimed_at],
