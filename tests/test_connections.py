@@ -130,8 +130,8 @@ def test_an_api_call_reads_the_key_then_the_whole_inventory_in_one_statement(app
     response = post_numbers(client, key, ["212-736-5000", "312-263-0100"])
     assert response.status_code == 200
     # The key with its account, then the whole inventory in one statement: the account's
-    # receiving numbers and users' numbers, the numbers among the taken ones (tracking or claimed). On
-    # PostgreSQL every statement is a round trip to the server.
+    # receiving numbers and users' numbers, the numbers among the taken ones (tracking or
+    # claimed). On PostgreSQL every statement is a round trip to the server.
     assert [re.findall(r'FROM "(\w+)" AS', sql) for sql in statements] == [
         ["api_key"],
         ["receiving_number", "users", "taken_number"],
